@@ -1,0 +1,18 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+import { TEST_BINDINGS } from './test/fixtures/bindings.ts'
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      // Test-only bindings: accounts point at the emulators that globalSetup starts on loopback.
+      miniflare: { bindings: TEST_BINDINGS },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 30_000,
+  },
+})
