@@ -1,3 +1,9 @@
+import { createApp } from './api/app.ts'
+
+export { IdempotencyStore } from './durable-objects/idempotency-store.ts'
+
+const app = createApp()
+
 export default {
-  fetch: () => new Response('ok'),
+  fetch: app.fetch,
 } satisfies ExportedHandler<Env>

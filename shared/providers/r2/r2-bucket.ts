@@ -1,0 +1,39 @@
+/**
+ * The part of an R2 bucket binding the adapter uses. Declared structurally so `shared/` stays free
+ * of runtime bindings: a Worker passes its `R2Bucket`, a unit test can pass anything shaped alike.
+ */
+export interface R2HttpMetadataLike {
+  contentType?: string
+  contentLanguage?: string
+  contentDisposition?: string
+  contentEncoding?: string
+  cacheControl?: string
+  cacheExpiry?: Date
+}
+
+export interface R2ObjectLike {
+  key: string
+  size: number
+  etag: string
+  uploaded: Date
+  storageClass: string
+  httpMetadata?: R2HttpMetadataLike
+  customMetadata?: Record<string, string>
+}
+
+export interface R2ObjectBodyLike extends R2ObjectLike {
+  body: ReadableStream
+}
+
+export interface R2PutOptionsLike {
+  httpMetadata?: R2HttpMetadataLike
+  customMetadata?: Record<string, string>
+  storageClass?: string
+}
+
+export interface R2BucketLike {
+  head(key: string): Promise<R2ObjectLike | null>
+  get(key: string): Promise<R2ObjectBodyLike | R2ObjectLike | null>
+  put(key: string, value: ReadableStream | ArrayBuffer | string | null, options?: R2PutOptionsLike): Promise<R2ObjectLike | null>
+  delete(keys: string | string[]): Promise<void>
+}

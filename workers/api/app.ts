@@ -1,0 +1,50 @@
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { requestId } from 'hono/request-id'
+import type { AppEnv } from './app-env.ts'
+import { accessLog } from './middleware/access-log.ts'
+import { auth } from './middleware/auth.ts'
+import { bodyLimit } from './middleware/body-limit.ts'
+import { demoSeed } from './middleware/demo-seed.ts'
+import { ProblemError, problemResponse, problems } from './problem.ts'
+import { batch } from './routes/batch.ts'
+import { health } from './routes/health.ts'
+import { openapi } from './routes/openapi.ts'
+
+// Incoming request ids are echoed only when they look like ids, so logs cannot be injected.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export function createApp() {
+  const app = new Hono<AppEnv>()
+  app.use(requestId({ generator: () => crypto.randomUUID() }))
+  app.use(async (c, next) => {
+    if (!REQUEST_ID.test(c.get('requestId'))) c.set('requestId', crypto.randomUUID())
+    await next()
+    c.header('X-Request-Id', c.get('requestId'))
+  })
+  app.use(accessLog())
+  app.route('/healthz', health)
+  app.route('/openapi.json', openapi)
+  app.use('/v1/*', auth(), bodyLimit(), demoSeed())
+  app.route('/v1/batch', batch)
+
+  app.notFound((c) => problemResponse(c, problems.notFound('The route').problem))
+  app.onError((err, c) => {
+    if (err instanceof ProblemError) {
+      if (err.problem.status >= 500) logError(c.get('requestId'), err)
+      return problemResponse(c, err.problem, err.headers)
+    }
+    if (err instanceof HTTPException && err.status < 500)
+      return problemResponse(c, { status: err.status, code: 'BadRequest', title: err.message || 'Bad request' })
+    logError(c.get('requestId'), err)
+    return problemResponse(c, problems.internal().problem)
+  })
+  return app
+}
+
+// Only the error's name and message are logged: never a header, a body, or a stack trace.
+function logError(requestId: string | undefined, err: unknown) {
+  const e = err instanceof Error ? err : new Error(String(err))
+  const detail = err instanceof ProblemError ? err.problem.detail : e.message
+  console.error(JSON.stringify({ level: 'error', msg: 'request failed', requestId, error: e.name, detail }))
+}
