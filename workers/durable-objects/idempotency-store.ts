@@ -75,7 +75,7 @@ export class IdempotencyStore extends DurableObject<Env> {
     const row = this.row()
     if (!row) return
     const expires = row.created_at + IDEMPOTENCY_TTL_MS
-    if (Date.now() >= expires) await this.ctx.storage.deleteAll()
+    if (Date.now() >= expires) this.ctx.storage.sql.exec('DELETE FROM record')
     else await this.ctx.storage.setAlarm(expires)
   }
 

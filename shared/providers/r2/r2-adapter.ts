@@ -6,7 +6,8 @@ import type { R2BucketLike, R2ObjectBodyLike, R2ObjectLike } from './r2-bucket.t
 /** R2's multi-delete takes at most 1,000 keys. */
 export const R2_DELETE_LIMIT = 1000
 const KINDS: ReadonlySet<OpKind> = new Set<OpKind>(['stat', 'copy', 'move', 'delete', 'setMetadata'])
-const STORAGE_CLASSES: Record<string, string> = { Standard: 'STANDARD', InfrequentAccess: 'IA' }
+// Local R2 reports an empty storage class for the default, Standard.
+const STORAGE_CLASSES: Record<string, string> = { '': 'STANDARD', Standard: 'STANDARD', InfrequentAccess: 'IA' }
 
 /** Resolves a bucket name of the account to its binding, or undefined when the account has none. */
 export type R2BucketResolver = (bucket: string) => R2BucketLike | undefined
