@@ -1,3 +1,26 @@
-export default async function setup() {
-  return async () => {}
+import { startQiniuEmulator } from './emulators/qiniu/qiniu-emulator.ts'
+import { QINIU_CREDENTIALS, QINIU_EMULATOR_URL } from './fixtures/qiniu-credentials.ts'
+
+/**
+ * Starts the provider emulators on loopback for the whole test run (one instance shared by all
+ * test files: tests isolate themselves by using their own bucket names; fault rules and request
+ * logs are scoped per bucket). Returns the teardown.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  const { hostname } = new URL(QINIU_EMULATOR_URL)
+  let qiniu: Awaited<ReturnType<typeof startQiniuEmulator>>
+  try {
+    qiniu = await startQiniuEmulator({ host: hostname, port: 80, credentials: QINIU_CREDENTIALS })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why =
+      code === 'EADDRINUSE'
+        ? `port 80 on ${hostname} is already taken. Stop whatever listens there (for example a standalone ` +
+          `"node scripts/emulator.ts" or another test run; see "ss -ltnp 'sport = :80'") and run the tests again.`
+        : (e as Error).message
+    throw new Error(`globalSetup: cannot start the Qiniu emulator at ${QINIU_EMULATOR_URL}: ${why}`, { cause: e })
+  }
+  return async () => {
+    await qiniu.close()
+  }
 }

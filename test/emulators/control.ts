@@ -1,0 +1,180 @@
+/**
+ * Typed client for the emulators' control API (`/__emulator/...`, no auth).
+ * Uses only `fetch`, so it runs in workerd tests as well as in Node.
+ *
+ * Routes (all JSON):
+ *   PUT    /__emulator/buckets/<bucket>        {objects?: SeedObject[]}  create or replace → {bucket, objects: n}
+ *   PATCH  /__emulator/buckets/<bucket>        {upsert?: SeedObject[], update?: ObjectUpdate[], delete?: string[]} → {bucket, objects: n}
+ *   GET    /__emulator/buckets/<bucket>        → {objects: EmulatorObject[]} (sorted by the UTF-8 bytes of the key); 404 if missing
+ *   DELETE /__emulator/buckets/<bucket>        → {deleted: boolean}
+ *   POST   /__emulator/faults                  FaultRule → 201 StoredFault
+ *   GET    /__emulator/faults?bucket=b         → StoredFault[] (remaining rules)
+ *   DELETE /__emulator/faults?bucket=b         → {cleared: n}
+ *   GET    /__emulator/log?bucket=b            → LogEntry[] (oldest first)
+ *   DELETE /__emulator/log?bucket=b            → {cleared: n}
+ */
+import type { FaultKind, FaultRule, StoredFault } from './qiniu/faults.ts'
+
+export type { FaultKind, FaultRule, StoredFault } from './qiniu/faults.ts'
+
+/** An object to seed. Everything but `key` is optional. */
+export interface SeedObject {
+  key: string
+  /** Default 0. */
+  fsize?: number
+  /** Default: the Qiniu etag of the key's UTF-8 bytes (28 chars, starts with "F"). */
+  hash?: string
+  /** Default application/octet-stream. */
+  mimeType?: string
+  /** 100-ns units. Default now. Pass a decimal string for exact values (they exceed 2^53). */
+  putTime?: number | string
+  /** 0 standard, 1 IA, 2 archive, 3 deep archive, 4 archive-IR. Default 0. */
+  type?: number
+  /** 0 enabled, 1 disabled. Default 0. */
+  status?: number
+  /** Archive/deep-archive only: 1 restoring, 2 restored; 0 or absent = frozen. */
+  restoreStatus?: number
+  /** Lower-case hex. */
+  md5?: string
+  /** x-qn-meta, keys without the prefix. */
+  meta?: Record<string, string>
+  /** Unix seconds. */
+  expiration?: number
+  transitionToIA?: number
+  transitionToArchiveIR?: number
+  transitionToARCHIVE?: number
+  transitionToDeepArchive?: number
+  cacheControl?: string
+  contentDisposition?: string
+  contentLanguage?: string
+  contentEncoding?: string
+  expires?: string
+}
+
+/** An object's full state as the control API returns it. */
+export interface EmulatorObject {
+  key: string
+  fsize: number
+  hash: string
+  mimeType: string
+  /** 100-ns units as a decimal string (exact; the value exceeds 2^53). */
+  putTime: string
+  type: number
+  status: number
+  restoreStatus?: 1 | 2
+  md5?: string
+  meta: Record<string, string>
+  expiration?: number
+  transitionToIA?: number
+  transitionToArchiveIR?: number
+  transitionToARCHIVE?: number
+  transitionToDeepArchive?: number
+  cacheControl?: string
+  contentDisposition?: string
+  contentLanguage?: string
+  contentEncoding?: string
+  expires?: string
+}
+
+/** Partial update of an existing object: listed fields are set; `null` removes an optional field. */
+export type ObjectUpdate = { key: string } & { [K in Exclude<keyof SeedObject, 'key'>]?: SeedObject[K] | null }
+
+export interface BucketPatch {
+  /** Created or fully replaced (defaults apply to omitted fields). */
+  upsert?: SeedObject[]
+  /** Merged into existing objects (400 if one is missing). */
+  update?: ObjectUpdate[]
+  /** Keys to remove (missing keys are ignored). */
+  delete?: string[]
+}
+
+/** One provider request (a /batch or a single-op call) that touched the bucket. */
+export interface LogEntry {
+  method: string
+  /** Request path without the query, e.g. "/batch". */
+  path: string
+  auth: 'Qiniu' | 'QBox' | 'none'
+  /** The access key the request claimed (even when its signature was wrong); null without one. */
+  accessKey: string | null
+  /** Number of ops in the request. */
+  ops: number
+  /** HTTP status answered; 0 when the connection was dropped. */
+  httpStatus: number
+  /** Epoch milliseconds when the request arrived. */
+  at: number
+  /** The request-level fault that fired (`op` when only op-level faults fired). */
+  fault?: FaultKind
+}
+
+function controlUrl(baseUrl: string, path: string): string {
+  return baseUrl.replace(/\/+$/, '') + path
+}
+
+async function call<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method }
+  if (body !== undefined) {
+    init.body = JSON.stringify(body)
+    init.headers = { 'content-type': 'application/json' }
+  }
+  const res = await fetch(controlUrl(baseUrl, path), init)
+  const text = await res.text()
+  if (!res.ok) throw new Error(`emulator control ${method} ${path} → ${res.status}: ${text}`)
+  return (text === '' ? undefined : JSON.parse(text)) as T
+}
+
+const bucketPath = (bucket: string) => `/__emulator/buckets/${encodeURIComponent(bucket)}`
+const q = (bucket: string) => `?bucket=${encodeURIComponent(bucket)}`
+
+/** Creates (or replaces) `bucket` holding exactly `objects`. */
+export async function seedBucket(baseUrl: string, bucket: string, objects: SeedObject[] = []): Promise<void> {
+  await call(baseUrl, 'PUT', bucketPath(bucket), { objects })
+}
+
+/** Upserts, updates and deletes objects of an existing bucket. */
+export async function patchBucket(baseUrl: string, bucket: string, patch: BucketPatch): Promise<void> {
+  await call(baseUrl, 'PATCH', bucketPath(bucket), patch)
+}
+
+/** Marks an archive object as restored (restoreStatus 2), as if the restore had finished. */
+export async function markRestored(baseUrl: string, bucket: string, key: string): Promise<void> {
+  await patchBucket(baseUrl, bucket, { update: [{ key, restoreStatus: 2 }] })
+}
+
+/** Removes a bucket; resolves to whether it existed. */
+export async function deleteBucket(baseUrl: string, bucket: string): Promise<boolean> {
+  const r = await call<{ deleted: boolean }>(baseUrl, 'DELETE', bucketPath(bucket))
+  return r.deleted
+}
+
+/** Full state of every object in `bucket`, sorted by key bytes. Throws if the bucket does not exist. */
+export async function listObjects(baseUrl: string, bucket: string): Promise<EmulatorObject[]> {
+  const r = await call<{ objects: EmulatorObject[] }>(baseUrl, 'GET', bucketPath(bucket))
+  return r.objects
+}
+
+/** Adds a fault rule; resolves to the stored rule (with its id). */
+export async function addFault(baseUrl: string, rule: FaultRule): Promise<StoredFault> {
+  return call<StoredFault>(baseUrl, 'POST', '/__emulator/faults', rule)
+}
+
+/** Remaining fault rules of `bucket`. */
+export async function listFaults(baseUrl: string, bucket: string): Promise<StoredFault[]> {
+  return call<StoredFault[]>(baseUrl, 'GET', `/__emulator/faults${q(bucket)}`)
+}
+
+/** Removes the fault rules of `bucket`; resolves to how many were removed. */
+export async function clearFaults(baseUrl: string, bucket: string): Promise<number> {
+  const r = await call<{ cleared: number }>(baseUrl, 'DELETE', `/__emulator/faults${q(bucket)}`)
+  return r.cleared
+}
+
+/** Provider requests received that touched `bucket`, oldest first. */
+export async function requestLog(baseUrl: string, bucket: string): Promise<LogEntry[]> {
+  return call<LogEntry[]>(baseUrl, 'GET', `/__emulator/log${q(bucket)}`)
+}
+
+/** Forgets the request log of `bucket`. */
+export async function clearRequestLog(baseUrl: string, bucket: string): Promise<number> {
+  const r = await call<{ cleared: number }>(baseUrl, 'DELETE', `/__emulator/log${q(bucket)}`)
+  return r.cleared
+}

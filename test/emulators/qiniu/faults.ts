@@ -1,0 +1,227 @@
+/**
+ * Fault rules for storage-provider emulators. Provider-agnostic: a rule is scoped to a bucket
+ * (so parallel test files that share one emulator do not interfere) and the emulator decides
+ * what an `http` status or an `op` code looks like on the wire.
+ *
+ * Rule kinds:
+ * - `http`    answer the whole request with `status` (+ `Retry-After: retryAfter`, optional raw
+ *             `body`); no op is applied.
+ * - `op`      inside a normal answer, the ops that touch `bucket` (and `key`, when given) get
+ *             `code` (+ `error`) and are not applied; the other ops are applied.
+ * - `delay`   wait `ms` before handling the request (ops are applied after the wait, even if
+ *             the client has gone away meanwhile).
+ * - `drop`    destroy the connection without an answer; ops are applied first when `apply`.
+ * - `garbage` answer HTTP 200 with a body that is not JSON (optional raw `body`); no op applied.
+ *
+ * Consumption: `times` (default 1; -1 = unlimited) is decremented once per REQUEST the rule
+ * fires on. An `op` rule that matches several ops of one request fires once for that request
+ * and affects all of those ops. A rule whose `times` reaches 0 is removed.
+ *
+ * Precedence within one request: the first matching `delay` rule fires first; then the first
+ * matching (in insertion order) of `http` / `drop` / `garbage` ends the request; otherwise every
+ * matching `op` rule fires (for an op matched by several, the earliest rule wins; a rule that
+ * ends up affecting no op is not consumed).
+ */
+
+export type FaultKind = 'http' | 'op' | 'delay' | 'drop' | 'garbage'
+
+interface FaultBase {
+  bucket: string
+  /** How many requests the rule fires on; default 1; -1 = unlimited. */
+  times?: number
+}
+export interface HttpFault extends FaultBase {
+  kind: 'http'
+  status: number
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number
+  /** Raw response body; default is the provider's error document. */
+  body?: string
+}
+export interface OpFault extends FaultBase {
+  kind: 'op'
+  /** Only ops touching this key (source or destination) of `bucket`; every op of the bucket when absent. */
+  key?: string
+  code: number
+  error?: string
+}
+export interface DelayFault extends FaultBase {
+  kind: 'delay'
+  ms: number
+}
+export interface DropFault extends FaultBase {
+  kind: 'drop'
+  /** Apply the ops before dropping the connection (the answer is lost). Default false. */
+  apply?: boolean
+}
+export interface GarbageFault extends FaultBase {
+  kind: 'garbage'
+  /** Raw response body; default a truncated JSON document. */
+  body?: string
+}
+export type FaultRule = HttpFault | OpFault | DelayFault | DropFault | GarbageFault
+
+/** A rule as stored and listed: with its id and the remaining count (-1 = unlimited). */
+export type StoredFault = FaultRule & { id: string; times: number }
+
+export type TerminalFault = HttpFault | DropFault | GarbageFault
+
+/** An object a request touches. `key` is undefined for bucket-level targets. */
+export interface FaultTarget {
+  bucket: string
+  key?: string
+}
+
+export class FaultError extends Error {}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v)
+
+function allowedKeys(o: Record<string, unknown>, keys: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!keys.includes(k)) throw new FaultError(`unknown field "${k}" for fault kind "${String(o.kind)}"`)
+  }
+}
+
+/** Validates an untrusted rule (a JSON body). Throws FaultError with a readable message. */
+export function parseFaultRule(input: unknown): FaultRule & { times: number } {
+  if (!isObj(input)) throw new FaultError('fault rule must be a JSON object')
+  const { bucket, kind } = input
+  if (typeof bucket !== 'string' || bucket === '') throw new FaultError('fault rule needs a non-empty "bucket"')
+  let times = 1
+  if (input.times !== undefined) {
+    if (!isInt(input.times) || (input.times < 1 && input.times !== -1)) {
+      throw new FaultError('"times" must be a positive integer, or -1 for unlimited')
+    }
+    times = input.times
+  }
+  const common = ['bucket', 'kind', 'times']
+  switch (kind) {
+    case 'http': {
+      allowedKeys(input, [...common, 'status', 'retryAfter', 'body'])
+      if (!isInt(input.status) || input.status < 200 || input.status > 999) throw new FaultError('http fault needs an integer "status" (200..999)')
+      if (input.retryAfter !== undefined && (!isInt(input.retryAfter) || input.retryAfter < 0)) throw new FaultError('"retryAfter" must be a non-negative integer (seconds)')
+      if (input.body !== undefined && typeof input.body !== 'string') throw new FaultError('"body" must be a string')
+      const r: HttpFault & { times: number } = { kind, bucket, times, status: input.status }
+      if (input.retryAfter !== undefined) r.retryAfter = input.retryAfter
+      if (input.body !== undefined) r.body = input.body
+      return r
+    }
+    case 'op': {
+      allowedKeys(input, [...common, 'key', 'code', 'error'])
+      if (!isInt(input.code) || input.code < 100 || input.code > 999) throw new FaultError('op fault needs an integer "code" (100..999)')
+      if (input.key !== undefined && typeof input.key !== 'string') throw new FaultError('"key" must be a string')
+      if (input.error !== undefined && typeof input.error !== 'string') throw new FaultError('"error" must be a string')
+      const r: OpFault & { times: number } = { kind, bucket, times, code: input.code }
+      if (input.key !== undefined) r.key = input.key
+      if (input.error !== undefined) r.error = input.error
+      return r
+    }
+    case 'delay': {
+      allowedKeys(input, [...common, 'ms'])
+      if (!isInt(input.ms) || input.ms < 0 || input.ms > 600_000) throw new FaultError('delay fault needs an integer "ms" (0..600000)')
+      return { kind, bucket, times, ms: input.ms }
+    }
+    case 'drop': {
+      allowedKeys(input, [...common, 'apply'])
+      if (input.apply !== undefined && typeof input.apply !== 'boolean') throw new FaultError('"apply" must be a boolean')
+      return { kind, bucket, times, apply: input.apply === true }
+    }
+    case 'garbage': {
+      allowedKeys(input, [...common, 'body'])
+      if (input.body !== undefined && typeof input.body !== 'string') throw new FaultError('"body" must be a string')
+      const r: GarbageFault & { times: number } = { kind, bucket, times }
+      if (input.body !== undefined) r.body = input.body
+      return r
+    }
+    default:
+      throw new FaultError('"kind" must be one of http, op, delay, drop, garbage')
+  }
+}
+
+export interface RequestFaults {
+  /** Milliseconds to wait before anything else (0 = none). */
+  delayMs: number
+  /** A rule that ends the request instead of a normal answer. */
+  terminal?: TerminalFault
+}
+
+export interface OpFaultHit {
+  code: number
+  error?: string
+}
+
+export class FaultRegistry {
+  private rules: StoredFault[] = []
+  private nextId = 1
+
+  add(input: unknown): StoredFault {
+    const rule = parseFaultRule(input)
+    const stored = { ...rule, id: `f${this.nextId++}` } as StoredFault
+    this.rules.push(stored)
+    return { ...stored }
+  }
+
+  /** Removes the rules of one bucket (all rules when bucket is undefined); returns how many. */
+  clear(bucket?: string): number {
+    const before = this.rules.length
+    this.rules = bucket === undefined ? [] : this.rules.filter((r) => r.bucket !== bucket)
+    return before - this.rules.length
+  }
+
+  list(bucket?: string): StoredFault[] {
+    return this.rules.filter((r) => bucket === undefined || r.bucket === bucket).map((r) => ({ ...r }))
+  }
+
+  private consume(rule: StoredFault): void {
+    if (rule.times === -1) return
+    rule.times -= 1
+    if (rule.times <= 0) this.rules = this.rules.filter((r) => r !== rule)
+  }
+
+  /** The delay rule for a request touching `buckets` (consumed), if any. */
+  takeDelay(buckets: ReadonlySet<string>): number {
+    const rule = this.rules.find((r) => r.kind === 'delay' && buckets.has(r.bucket))
+    if (!rule || rule.kind !== 'delay') return 0
+    this.consume(rule)
+    return rule.ms
+  }
+
+  /** The first http/drop/garbage rule for a request touching `buckets` (consumed), if any. */
+  takeTerminal(buckets: ReadonlySet<string>): TerminalFault | undefined {
+    const rule = this.rules.find((r) => (r.kind === 'http' || r.kind === 'drop' || r.kind === 'garbage') && buckets.has(r.bucket))
+    if (!rule || rule.kind === 'op' || rule.kind === 'delay') return undefined
+    this.consume(rule)
+    const { id: _id, times: _times, ...plain } = rule
+    return plain
+  }
+
+  /** Both request-level decisions at once (delay first, then terminal). */
+  takeRequestFaults(buckets: ReadonlySet<string>): RequestFaults {
+    const delayMs = this.takeDelay(buckets)
+    const terminal = this.takeTerminal(buckets)
+    return terminal ? { delayMs, terminal } : { delayMs }
+  }
+
+  /**
+   * Op-level rules: `ops[i]` lists what op i touches. Returns op index → the code to answer
+   * instead of applying the op. Each rule that affects at least one op is consumed once.
+   */
+  takeOpFaults(ops: ReadonlyArray<ReadonlyArray<FaultTarget>>): Map<number, OpFaultHit> {
+    const hits = new Map<number, OpFaultHit>()
+    const fired = new Set<StoredFault>()
+    const opRules = this.rules.filter((r): r is StoredFault & OpFault => r.kind === 'op')
+    if (opRules.length === 0) return hits
+    ops.forEach((targets, i) => {
+      for (const rule of opRules) {
+        const match = targets.some((t) => t.bucket === rule.bucket && (rule.key === undefined || t.key === rule.key))
+        if (!match) continue
+        hits.set(i, rule.error === undefined ? { code: rule.code } : { code: rule.code, error: rule.error })
+        fired.add(rule)
+        break
+      }
+    })
+    for (const rule of fired) this.consume(rule)
+    return hits
+  }
+}
