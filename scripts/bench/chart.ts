@@ -1,0 +1,79 @@
+/**
+ * Console charts: a side-by-side histogram of two latency distributions over shared bins, and a
+ * horizontal bar chart of named values (for the phase breakdown).
+ */
+
+export interface Series {
+  label: string
+  /** One character used for the bars. */
+  glyph: string
+  samples: readonly number[]
+}
+
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1))
+
+/**
+ * Both series share the bins, from the smallest sample to the 99th-percentile-ish top; anything
+ * beyond the last edge is counted in an open "≥" bin so one outlier does not squash the chart.
+ */
+export function histogram(a: Series, b: Series, opts: { bins?: number; width?: number } = {}): string {
+  const bins = opts.bins ?? 16
+  const width = opts.width ?? 28
+  const all = [...a.samples, ...b.samples].sort((x, y) => x - y)
+  if (all.length === 0) return '(no samples)'
+  const lo = Math.floor(all[0]!)
+  // Top edge: the largest sample, unless a few outliers sit far above the rest.
+  const p98 = all[Math.min(all.length - 1, Math.floor(all.length * 0.98))]!
+  const max = all[all.length - 1]!
+  const top = max > p98 * 1.5 ? p98 : max
+  const step = niceStep((top - lo) / bins)
+  const edges: number[] = []
+  for (let e = lo; e <= top; e += step) edges.push(e)
+  const count = (samples: readonly number[]) => {
+    const c = new Array<number>(edges.length).fill(0)
+    for (const s of samples) c[Math.min(edges.length - 1, Math.max(0, Math.floor((s - lo) / step)))]!++
+    return c
+  }
+  const ca = count(a.samples)
+  const cb = count(b.samples)
+  const peak = Math.max(1, ...ca, ...cb)
+  const bar = (n: number, glyph: string) => {
+    const len = n === 0 ? 0 : Math.max(1, Math.round((n / peak) * width))
+    return (glyph.repeat(len) + ' ' + (n || '')).padEnd(width + 4)
+  }
+  const labelW = Math.max(...edges.map((e, i) => rangeLabel(e, step, i === edges.length - 1 && top !== max).length))
+  const lines = [
+    `${''.padEnd(labelW)}     ${(a.glyph + ' ' + a.label).padEnd(width + 4)} ${b.glyph} ${b.label}`,
+  ]
+  edges.forEach((e, i) => {
+    const label = rangeLabel(e, step, i === edges.length - 1 && top !== max)
+    lines.push(`${label.padStart(labelW)} ms │${bar(ca[i]!, a.glyph)}│${bar(cb[i]!, b.glyph)}`)
+  })
+  return lines.join('\n')
+}
+
+function rangeLabel(edge: number, step: number, open: boolean): string {
+  return open ? `≥ ${fmt(edge)}` : `${fmt(edge)}–${fmt(edge + step)}`
+}
+
+/** A step of 1, 2 or 5 × 10^k at least `raw`. */
+function niceStep(raw: number): number {
+  if (!(raw > 0)) return 1
+  const p = 10 ** Math.floor(Math.log10(raw))
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p
+  return 10 * p
+}
+
+/** Horizontal bars of named values, e.g. the phases of one call. */
+export function bars(rows: ReadonlyArray<{ label: string; value: number; note?: string }>, opts: { width?: number; unit?: string } = {}): string {
+  const width = opts.width ?? 40
+  const unit = opts.unit ?? 'ms'
+  const peak = Math.max(1e-9, ...rows.map((r) => r.value))
+  const labelW = Math.max(...rows.map((r) => r.label.length))
+  return rows
+    .map((r) => {
+      const len = r.value <= 0 ? 0 : Math.max(1, Math.round((r.value / peak) * width))
+      return `${r.label.padEnd(labelW)} │${'█'.repeat(len).padEnd(width)} ${r.value.toFixed(2).padStart(7)} ${unit}${r.note ? '  ' + r.note : ''}`
+    })
+    .join('\n')
+}
