@@ -1,7 +1,19 @@
 import * as z from 'zod'
 
-const encoder = new TextEncoder()
-export const utf8Length = (s: string): number => encoder.encode(s).length
+/** UTF-8 byte length without encoding: counted from UTF-16 code units (a pair is 4 bytes). */
+export function utf8Length(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2
+      i++
+    } else n += 2
+  }
+  return n
+}
 
 // Control characters other than tab would let an argument smuggle a header line into a provider
 // request, so header-bound values refuse them at the edge.
@@ -14,9 +26,12 @@ const BUCKET_FORBIDDEN = /[\u0000-\u001f\u007f/]/
 export const ObjectKey = z
   .string()
   .min(1, 'must not be empty')
-  .refine((s) => s.isWellFormed(), 'must be valid UTF-8 (no unpaired surrogates)')
-  .refine((s) => !s.includes('\u0000'), 'must not contain NUL')
-  .refine((s) => utf8Length(s) <= 1024, 'must be at most 1,024 UTF-8 bytes')
+  // One pass for the three key rules: this runs for every key of every batch.
+  .superRefine((s, ctx) => {
+    if (!s.isWellFormed()) ctx.addIssue({ code: 'custom', message: 'must be valid UTF-8 (no unpaired surrogates)' })
+    if (s.includes('\u0000')) ctx.addIssue({ code: 'custom', message: 'must not contain NUL' })
+    if (s.length > 341 && utf8Length(s) > 1024) ctx.addIssue({ code: 'custom', message: 'must be at most 1,024 UTF-8 bytes' })
+  })
 
 export const BucketName = z
   .string()

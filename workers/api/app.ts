@@ -6,7 +6,6 @@ import { accessLog } from './middleware/access-log.ts'
 import { auth } from './middleware/auth.ts'
 import { bodyLimit } from './middleware/body-limit.ts'
 import { demoSeed } from './middleware/demo-seed.ts'
-import { jsonBody } from './middleware/json-body.ts'
 import { ProblemError, problemResponse, problems } from './problem.ts'
 import { batch } from './routes/batch.ts'
 import { health } from './routes/health.ts'
@@ -26,7 +25,7 @@ export function createApp() {
   app.use(accessLog())
   app.route('/healthz', health)
   app.route('/openapi.json', openapi)
-  app.use('/v1/*', auth(), bodyLimit(), jsonBody(), demoSeed())
+  app.use('/v1/*', auth(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
 
   app.notFound((c) => problemResponse(c, problems.notFound('The route').problem))

@@ -1,15 +1,30 @@
-import { validator } from 'hono/validator'
+import type { MiddlewareHandler } from 'hono'
 import type * as z from 'zod'
 import { parseWith } from '../../shared/schemas/issues.ts'
+import type { AppEnv } from './app-env.ts'
 import { problems } from './problem.ts'
 
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i
+
 /**
- * The one validation hook of the API: a body that parsed as JSON (middleware/json-body.ts) must
- * satisfy its schema, or the answer is a 400 naming every offending field, before any work starts.
+ * The one validation hook of the API: the body must be JSON (415), parse (400 naming `body`) and
+ * satisfy its schema (400 naming every offending field), before any work starts. It parses the
+ * body once — hono's own validator would parse it again — and hands the result to
+ * `c.req.valid('json')`.
  */
-export const validateJson = <S extends z.ZodType>(schema: S) =>
-  validator('json', (value) => {
-    const parsed = parseWith(schema, value)
+export const validateJson = <S extends z.ZodType>(
+  schema: S,
+): MiddlewareHandler<AppEnv, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> =>
+  async function validateJson(c, next) {
+    if (!JSON_TYPE.test(c.req.header('Content-Type') ?? '')) throw problems.unsupportedMediaType()
+    let body: unknown
+    try {
+      body = JSON.parse(await c.req.text())
+    } catch (err) {
+      throw problems.malformedJson(err instanceof Error ? err.message : 'unreadable body')
+    }
+    const parsed = parseWith(schema, body)
     if (!parsed.success) throw problems.validation(parsed.errors)
-    return parsed.data as z.output<S>
-  })
+    c.req.addValidatedData('json', parsed.data as object)
+    await next()
+  }

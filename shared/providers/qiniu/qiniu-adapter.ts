@@ -35,9 +35,11 @@ export function createQiniuAdapter(account: QiniuAccount, deps: QiniuDeps): Prov
 /** Builds the signed `/batch` request; exported so tests and the benchmark can send the same bytes. */
 export async function buildQiniuBatchRequest(account: QiniuAccount, ops: readonly IndexedOperation[], now: Date): Promise<Request> {
   const url = new URL(`${account.endpoint}/batch`)
-  // URLSearchParams gives the exact form bytes the SDKs send; it is serialised to a string so
-  // that the Content-Type stays exactly the form type both token kinds sign (§0 "Form bodies").
-  const body = new URLSearchParams(ops.map((o) => ['op', qiniuOpPath(o.op)])).toString()
+  // The form body as a string, so the Content-Type stays exactly the form type both tokens sign
+  // (§0 "Form bodies"). Op paths hold only base64url, digits, letters, '/', '=' and '-', for which
+  // encodeURIComponent gives the same bytes as URLSearchParams at a fraction of the cost.
+  let body = ''
+  for (const o of ops) body += `${body === '' ? '' : '&'}op=${encodeURIComponent(qiniuOpPath(o.op))}`
   const headers: Record<string, string> = { 'Content-Type': FORM }
   const signed = { accessKey: account.accessKey, secretKey: account.secretKey, path: url.pathname, rawQuery: url.search.slice(1), contentType: FORM, body }
   if (account.auth === 'qbox') {
