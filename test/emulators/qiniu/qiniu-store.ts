@@ -6,28 +6,10 @@ import { createHash, randomInt, randomUUID } from 'node:crypto'
 import type { BucketPatch, EmulatorObject, SeedObject } from '../control.ts'
 import type { Command, Cond, Entry, LifecycleField } from './qiniu-ops.ts'
 
-export interface StoredObject {
-  key: string
-  fsize: number
-  hash: string
-  mimeType: string
+/** An object as the store keeps it: the control API's shape, with putTime exact as a bigint. */
+export type StoredObject = Omit<EmulatorObject, 'putTime'> & {
   /** 100-ns units; beyond 2^53, hence bigint. */
   putTime: bigint
-  type: number
-  status: number
-  restoreStatus?: 1 | 2
-  md5?: string
-  meta: Record<string, string>
-  expiration?: number
-  transitionToIA?: number
-  transitionToArchiveIR?: number
-  transitionToARCHIVE?: number
-  transitionToDeepArchive?: number
-  cacheControl?: string
-  contentDisposition?: string
-  contentLanguage?: string
-  contentEncoding?: string
-  expires?: string
 }
 
 export interface OpResult {
