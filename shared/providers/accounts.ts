@@ -5,16 +5,18 @@ import type { ProviderAdapter } from '../engine/types.ts'
 import { parseWith, type FieldError } from '../schemas/issues.ts'
 import { QiniuAccount } from './qiniu/qiniu-account.ts'
 import { createQiniuAdapter } from './qiniu/qiniu-adapter.ts'
+import { PdsAccount } from './pds/pds-account.ts'
+import { createPdsAdapter } from './pds/pds-adapter.ts'
 import { R2Account } from './r2/r2-account.ts'
 import { createR2Adapter } from './r2/r2-adapter.ts'
 import type { R2BucketLike } from './r2/r2-bucket.ts'
 
 /** One account's settings, discriminated by provider (§1). */
-export const AccountSettings = z.discriminatedUnion('provider', [QiniuAccount, R2Account], {
-  error: 'provider must be one of: qiniu, r2',
+export const AccountSettings = z.discriminatedUnion('provider', [QiniuAccount, PdsAccount, R2Account], {
+  error: 'provider must be one of: qiniu, pds, r2',
 })
 export type AccountSettings = z.output<typeof AccountSettings>
-export const PROVIDERS = ['qiniu', 'r2'] as const
+export const PROVIDERS = ['qiniu', 'pds', 'r2'] as const
 
 /** The embedded default account: the Worker's own R2 buckets, so a fresh checkout needs no cloud. */
 export const LOCAL_ACCOUNT_NAME = 'local'
@@ -51,6 +53,8 @@ export function createAdapter(settings: AccountSettings, deps: AdapterDeps): Pro
   switch (settings.provider) {
     case 'qiniu':
       return createQiniuAdapter(settings, { fetch: deps.fetch })
+    case 'pds':
+      return createPdsAdapter(settings, { fetch: deps.fetch })
     case 'r2':
       return createR2Adapter((bucket) => {
         const binding = Object.hasOwn(settings.buckets, bucket) ? settings.buckets[bucket] : undefined
