@@ -1,4 +1,6 @@
+import { startPdsEmulator } from './emulators/pds/pds-emulator.ts'
 import { startQiniuEmulator } from './emulators/qiniu/qiniu-emulator.ts'
+import { PDS_EMULATOR_URL, PDS_TOKENS } from './fixtures/pds.ts'
 import { QINIU_CREDENTIALS, QINIU_EMULATOR_URL } from './fixtures/qiniu-credentials.ts'
 
 /**
@@ -20,7 +22,16 @@ export default async function setup(): Promise<() => Promise<void>> {
         : (e as Error).message
     throw new Error(`globalSetup: cannot start the Qiniu emulator at ${QINIU_EMULATOR_URL}: ${why}`, { cause: e })
   }
+  const pdsUrl = new URL(PDS_EMULATOR_URL)
+  let pds: Awaited<ReturnType<typeof startPdsEmulator>>
+  try {
+    pds = await startPdsEmulator({ host: pdsUrl.hostname, port: Number(pdsUrl.port), tokens: PDS_TOKENS })
+  } catch (e) {
+    await qiniu.close()
+    throw new Error(`globalSetup: cannot start the PDS emulator at ${PDS_EMULATOR_URL}: ${(e as Error).message}`, { cause: e })
+  }
   return async () => {
     await qiniu.close()
+    await pds.close()
   }
 }

@@ -178,3 +178,100 @@ export async function clearRequestLog(baseUrl: string, bucket: string): Promise<
   const r = await call<{ cleared: number }>(baseUrl, 'DELETE', `/__emulator/log${q(bucket)}`)
   return r.cleared
 }
+
+// ---------------------------------------------------------------- PDS (test/emulators/pds)
+//
+// The PDS emulator serves the same control routes with drives in place of buckets (a drive id is
+// the `bucket` of the routes and of fault rules; a file id is the `key`), and files in place of
+// objects: PUT {objects: PdsSeedFile[]}, PATCH {upsert?, update?, delete?: fileIds}, GET → {objects:
+// PdsFile[]} sorted by file id. Faults, log and their clients above work unchanged (an `op` fault's
+// `code` is the child response's HTTP status and its `error` the PDS error code, e.g. "TooManyRequests").
+
+/** A file or folder to seed into a drive. Everything but fileId, name and parentFileId is optional. */
+export interface PdsSeedFile {
+  fileId: string
+  name: string
+  /** The containing folder's file id; `root` for the drive's top level. */
+  parentFileId: string
+  /** Default `file`. */
+  type?: 'file' | 'folder'
+  /** Files only; default 0. */
+  size?: number
+  /** Files only; default the upper-case hex SHA-1 of the file id. */
+  contentHash?: string
+  /** Files only; default application/octet-stream. */
+  mimeType?: string
+  /** Free text, as PDS stores it (batchgate writes a JSON object). */
+  userMeta?: string
+  userTags?: Record<string, string>
+  /** ISO 8601; default now. */
+  createdAt?: string
+  updatedAt?: string
+}
+
+/** A file's full state as the PDS control API returns it. */
+export interface PdsFile {
+  fileId: string
+  name: string
+  parentFileId: string
+  type: 'file' | 'folder'
+  size: number
+  contentHash: string
+  mimeType: string
+  userMeta?: string
+  userTags: Record<string, string>
+  createdAt: string
+  updatedAt: string
+}
+
+/** Partial update of an existing file: listed fields are set; `null` removes an optional field. */
+export type PdsFileUpdate = { fileId: string } & { [K in Exclude<keyof PdsSeedFile, 'fileId'>]?: PdsSeedFile[K] | null }
+
+export interface PdsDrivePatch {
+  /** Created or fully replaced (defaults apply to omitted fields). */
+  upsert?: PdsSeedFile[]
+  /** Merged into existing files (400 if one is missing). */
+  update?: PdsFileUpdate[]
+  /** File ids to remove with everything under them (missing ids are ignored). */
+  delete?: string[]
+}
+
+/** One `/v2/batch` request that touched the drive. Never holds the token. */
+export interface PdsLogEntry {
+  method: string
+  path: string
+  /** The Authorization scheme the request used. */
+  auth: 'Bearer' | 'none'
+  /** Whether the Bearer token was one the emulator accepts. */
+  tokenValid: boolean
+  /** Child requests in the call. */
+  ops: number
+  /** The child requests' `url`s, in request order. */
+  urls: string[]
+  /** HTTP status answered; 0 when the connection was dropped. */
+  httpStatus: number
+  /** Epoch milliseconds when the request arrived. */
+  at: number
+  fault?: FaultKind
+}
+
+/** Creates (or replaces) drive `driveId` holding exactly `files`. */
+export async function seedDrive(baseUrl: string, driveId: string, files: PdsSeedFile[] = []): Promise<void> {
+  await call(baseUrl, 'PUT', bucketPath(driveId), { objects: files })
+}
+
+/** Upserts, updates and deletes files of an existing drive. */
+export async function patchDrive(baseUrl: string, driveId: string, patch: PdsDrivePatch): Promise<void> {
+  await call(baseUrl, 'PATCH', bucketPath(driveId), patch)
+}
+
+/** Every file and folder of drive `driveId`, sorted by file id. Throws if the drive does not exist. */
+export async function listDriveFiles(baseUrl: string, driveId: string): Promise<PdsFile[]> {
+  const r = await call<{ objects: PdsFile[] }>(baseUrl, 'GET', bucketPath(driveId))
+  return r.objects
+}
+
+/** `/v2/batch` requests received that touched drive `driveId`, oldest first. */
+export async function pdsRequestLog(baseUrl: string, driveId: string): Promise<PdsLogEntry[]> {
+  return call<PdsLogEntry[]>(baseUrl, 'GET', `/__emulator/log${q(driveId)}`)
+}
