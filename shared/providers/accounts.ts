@@ -5,6 +5,10 @@ import type { ProviderAdapter } from '../engine/types.ts'
 import { parseWith, type FieldError } from '../schemas/issues.ts'
 import { QiniuAccount } from './qiniu/qiniu-account.ts'
 import { createQiniuAdapter } from './qiniu/qiniu-adapter.ts'
+import { OssAccount } from './oss/oss-account.ts'
+import { createOssAdapter } from './oss/oss-adapter.ts'
+import { CtyunAccount, S3Account } from './s3/s3-account.ts'
+import { createS3Adapter } from './s3/s3-adapter.ts'
 import { PdsAccount } from './pds/pds-account.ts'
 import { createPdsAdapter } from './pds/pds-adapter.ts'
 import { R2Account } from './r2/r2-account.ts'
@@ -12,11 +16,11 @@ import { createR2Adapter } from './r2/r2-adapter.ts'
 import type { R2BucketLike } from './r2/r2-bucket.ts'
 
 /** One account's settings, discriminated by provider (§1). */
-export const AccountSettings = z.discriminatedUnion('provider', [QiniuAccount, PdsAccount, R2Account], {
-  error: 'provider must be one of: qiniu, pds, r2',
+export const AccountSettings = z.discriminatedUnion('provider', [QiniuAccount, S3Account, CtyunAccount, OssAccount, PdsAccount, R2Account], {
+  error: 'provider must be one of: qiniu, s3, ctyun, oss, pds, r2',
 })
 export type AccountSettings = z.output<typeof AccountSettings>
-export const PROVIDERS = ['qiniu', 'pds', 'r2'] as const
+export const PROVIDERS = ['qiniu', 's3', 'ctyun', 'oss', 'pds', 'r2'] as const
 
 /** The embedded default account: the Worker's own R2 buckets, so a fresh checkout needs no cloud. */
 export const LOCAL_ACCOUNT_NAME = 'local'
@@ -53,6 +57,11 @@ export function createAdapter(settings: AccountSettings, deps: AdapterDeps): Pro
   switch (settings.provider) {
     case 'qiniu':
       return createQiniuAdapter(settings, { fetch: deps.fetch })
+    case 's3':
+    case 'ctyun':
+      return createS3Adapter(settings, { fetch: deps.fetch })
+    case 'oss':
+      return createOssAdapter(settings, { fetch: deps.fetch })
     case 'pds':
       return createPdsAdapter(settings, { fetch: deps.fetch })
     case 'r2':
