@@ -1,12 +1,16 @@
+import { startObjectStoreEmulator, type ObjectStoreEmulator } from './emulators/objectstore/server.ts'
 import { startPdsEmulator } from './emulators/pds/pds-emulator.ts'
 import { startQiniuEmulator } from './emulators/qiniu/qiniu-emulator.ts'
+import { OSS_EMULATOR_HOST, OSS_EMULATOR_PORT, S3_EMULATOR_HOST, S3_EMULATOR_PORT } from './fixtures/emulator-ports.ts'
+import { OSS_CREDENTIALS, S3_CREDENTIALS } from './fixtures/objectstore-credentials.ts'
 import { PDS_EMULATOR_URL, PDS_TOKENS } from './fixtures/pds.ts'
 import { QINIU_CREDENTIALS, QINIU_EMULATOR_URL } from './fixtures/qiniu-credentials.ts'
 
 /**
  * Starts the provider emulators on loopback for the whole test run (one instance shared by all
  * test files: tests isolate themselves by using their own bucket names; fault rules and request
- * logs are scoped per bucket). Returns the teardown.
+ * logs are scoped per bucket): Qiniu on 127.0.0.1:80, PDS (fixtures/pds.ts), S3 on
+ * 127.0.0.1:9000 and OSS on 127.0.0.1:9100 (fixtures/emulator-ports.ts). Returns the teardown.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const { hostname } = new URL(QINIU_EMULATOR_URL)
@@ -30,8 +34,27 @@ export default async function setup(): Promise<() => Promise<void>> {
     await qiniu.close()
     throw new Error(`globalSetup: cannot start the PDS emulator at ${PDS_EMULATOR_URL}: ${(e as Error).message}`, { cause: e })
   }
-  return async () => {
-    await qiniu.close()
-    await pds.close()
+  const objectStores: ObjectStoreEmulator[] = []
+  const closeAll = async () => {
+    await Promise.allSettled([qiniu.close(), pds.close(), ...objectStores.map((e) => e.close())])
   }
+  const stores = [
+    { dialect: 's3', host: S3_EMULATOR_HOST, port: S3_EMULATOR_PORT, credentials: S3_CREDENTIALS },
+    { dialect: 'oss', host: OSS_EMULATOR_HOST, port: OSS_EMULATOR_PORT, credentials: OSS_CREDENTIALS },
+  ] as const
+  for (const s of stores) {
+    try {
+      objectStores.push(await startObjectStoreEmulator(s))
+    } catch (e) {
+      await closeAll()
+      const code = (e as NodeJS.ErrnoException).code
+      const where = `${s.host}:${s.port}`
+      const why =
+        code === 'EADDRINUSE'
+          ? `${where} is already taken (another test run?). Stop whatever listens there (see "ss -ltnp 'sport = :${s.port}'") and run the tests again.`
+          : (e as Error).message
+      throw new Error(`globalSetup: cannot start the ${s.dialect.toUpperCase()} emulator at ${where}: ${why}`, { cause: e })
+    }
+  }
+  return closeAll
 }

@@ -13,9 +13,9 @@
  *   GET    /__emulator/log?bucket=b            → LogEntry[] (oldest first)
  *   DELETE /__emulator/log?bucket=b            → {cleared: n}
  */
-import type { FaultKind, FaultRule, StoredFault } from './qiniu/faults.ts'
+import type { FaultKind, FaultRule, StoredFault } from './faults.ts'
 
-export type { FaultKind, FaultRule, StoredFault } from './qiniu/faults.ts'
+export type { FaultKind, FaultRule, StoredFault } from './faults.ts'
 
 /** An object to seed. Everything but `key` is optional. */
 export interface SeedObject {
@@ -274,4 +274,187 @@ export async function listDriveFiles(baseUrl: string, driveId: string): Promise<
 /** `/v2/batch` requests received that touched drive `driveId`, oldest first. */
 export async function pdsRequestLog(baseUrl: string, driveId: string): Promise<PdsLogEntry[]> {
   return call<PdsLogEntry[]>(baseUrl, 'GET', `/__emulator/log${q(driveId)}`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object-store emulators (S3-compatible and Aliyun OSS; test/emulators/objectstore/). Same routes
+// and shapes as above: fault rules and request logs use addFault / listFaults / clearFaults /
+// clearRequestLog / deleteBucket unchanged; the functions below add the object-store bodies.
+//
+//   PUT    /__emulator/buckets/<bucket>   {objects?: ObjectStoreSeedObject[], versioning?}
+//   PATCH  /__emulator/buckets/<bucket>   ObjectStorePatch
+//   GET    /__emulator/buckets/<bucket>   → ObjectStoreBucketState ({versioning, objects, versions})
+//   GET    /__emulator/log?bucket=b       → ObjectStoreLogEntry[]
+// ---------------------------------------------------------------------------------------------
+
+/** Bucket versioning state ('Unversioned' = never enabled). */
+export type ObjectStoreVersioning = 'Unversioned' | 'Enabled' | 'Suspended'
+
+/** Archive restore state of one object version. */
+export interface ObjectStoreRestore {
+  /** true while the restore runs; false once the copy is readable (until `expiry`). */
+  ongoing: boolean
+  /** ISO 8601; when the restored copy expires (restored objects only). When seeding a finished
+   * restore without it, the emulator sets now + `days` (default 1). */
+  expiry?: string
+  /** Days and tier of the request that started it, when known. */
+  days?: number
+  tier?: string
+}
+
+/** An object (version) to seed. Everything but `key` is optional. */
+export interface ObjectStoreSeedObject {
+  key: string
+  /** Content as UTF-8 text; default empty. */
+  body?: string
+  /** Content as base64 bytes (instead of `body`). */
+  bodyBase64?: string
+  /** Default binary/octet-stream (S3) or application/octet-stream (OSS). */
+  contentType?: string
+  /** User metadata, names without the x-amz-meta-/x-oss-meta- prefix (stored lower-case). */
+  meta?: Record<string, string>
+  /** The provider's own names: STANDARD, GLACIER, DEEP_ARCHIVE, ... (S3); Standard, IA, Archive, ColdArchive, DeepColdArchive (OSS). */
+  storageClass?: string
+  tags?: Record<string, string>
+  /** Canned ACL; default private (S3) or default (OSS). */
+  acl?: string
+  /** Archive classes only. */
+  restore?: ObjectStoreRestore
+  /** ISO 8601; default now. */
+  lastModified?: string
+  /** Versioned buckets only; default a generated id. */
+  versionId?: string
+  /** Versioned buckets only: this version is a delete marker (body and fields are ignored). */
+  deleteMarker?: boolean
+}
+
+/** One stored object version as the control API returns it. */
+export interface ObjectStoreObject {
+  key: string
+  /** 'null' in unversioned buckets (and for versions written while suspended). */
+  versionId: string
+  isLatest: boolean
+  deleteMarker: boolean
+  size: number
+  /** Lower-case hex MD5 of the content, unquoted (the wire ETag quotes it; OSS upper-cases it). */
+  etag: string
+  contentType: string
+  /** ISO 8601. */
+  lastModified: string
+  meta: Record<string, string>
+  storageClass: string
+  tags: Record<string, string>
+  acl: string
+  restore?: ObjectStoreRestore
+  /** Content decoded as UTF-8, and exactly as base64. */
+  body: string
+  bodyBase64: string
+}
+
+export interface ObjectStoreBucketState {
+  versioning: ObjectStoreVersioning
+  /** Current versions that are not delete markers, sorted by the UTF-8 bytes of the key. */
+  objects: ObjectStoreObject[]
+  /** Every version incl. delete markers: by key, newest first. */
+  versions: ObjectStoreObject[]
+}
+
+/** Partial update of an existing version: listed fields are set; `null` removes an optional one. */
+export type ObjectStoreUpdate = { key: string; versionId?: string } & {
+  [K in Exclude<keyof ObjectStoreSeedObject, 'key' | 'versionId' | 'deleteMarker'>]?: ObjectStoreSeedObject[K] | null
+}
+
+export interface ObjectStorePatch {
+  /** Written as new current versions (a new version in versioned buckets). */
+  upsert?: ObjectStoreSeedObject[]
+  /** Merged into the current version (or `versionId`); 400 if missing. */
+  update?: ObjectStoreUpdate[]
+  /** Keys whose every version is removed (missing keys are ignored). */
+  delete?: string[]
+  versioning?: 'Enabled' | 'Suspended'
+}
+
+export type ObjectStoreOperation =
+  | 'HeadObject'
+  | 'GetObject'
+  | 'PutObject'
+  | 'CopyObject'
+  | 'DeleteObject'
+  | 'DeleteObjects'
+  | 'GetObjectTagging'
+  | 'PutObjectTagging'
+  | 'DeleteObjectTagging'
+  | 'GetObjectAcl'
+  | 'PutObjectAcl'
+  | 'RestoreObject'
+  | 'Unsupported'
+
+/** One provider request that touched the bucket (as destination or copy source). */
+export interface ObjectStoreLogEntry {
+  method: string
+  /** Request path as received, without the query. */
+  path: string
+  /** Raw query string without '?', '' when none. */
+  query: string
+  operation: ObjectStoreOperation
+  /** The addressed bucket and key (decoded); null when none. */
+  bucket: string | null
+  key: string | null
+  addressing: 'path' | 'virtual'
+  auth: 'AWS4-HMAC-SHA256' | 'AWS' | 'OSS4-HMAC-SHA256' | 'OSS' | 'none'
+  /** The access key the request claimed (even when its signature was wrong); null without one. */
+  accessKey: string | null
+  /** V4 only: the region of the credential scope. */
+  region?: string
+  /** 1, or the number of <Object> entries of a DeleteObjects request. */
+  ops: number
+  /** HTTP status answered; 0 when the connection was dropped. */
+  httpStatus: number
+  /** <Code> of the error document answered (also inside an HTTP 200 inner error). */
+  errorCode?: string
+  /** Number of per-key <Error> entries in a DeleteObjects answer. */
+  keyErrors?: number
+  /** Epoch milliseconds when the request arrived. */
+  at: number
+  fault?: FaultKind
+}
+
+/** Creates (or replaces) an object-store bucket holding exactly `objects` (in version order). */
+export async function seedObjectStoreBucket(
+  baseUrl: string,
+  bucket: string,
+  objects: ObjectStoreSeedObject[] = [],
+  opts: { versioning?: 'Enabled' | 'Suspended' } = {},
+): Promise<void> {
+  await call(baseUrl, 'PUT', bucketPath(bucket), opts.versioning === undefined ? { objects } : { objects, versioning: opts.versioning })
+}
+
+/** Upserts, updates and deletes objects of an existing object-store bucket. */
+export async function patchObjectStoreBucket(baseUrl: string, bucket: string, patch: ObjectStorePatch): Promise<void> {
+  await call(baseUrl, 'PATCH', bucketPath(bucket), patch)
+}
+
+/** Versioning, current objects and all versions of an object-store bucket. Throws if it does not exist. */
+export async function getObjectStoreBucket(baseUrl: string, bucket: string): Promise<ObjectStoreBucketState> {
+  return call<ObjectStoreBucketState>(baseUrl, 'GET', bucketPath(bucket))
+}
+
+/** Current (non-delete-marker) objects of an object-store bucket, sorted by key bytes. */
+export async function listObjectStoreObjects(baseUrl: string, bucket: string): Promise<ObjectStoreObject[]> {
+  return (await getObjectStoreBucket(baseUrl, bucket)).objects
+}
+
+/**
+ * Finishes an archive restore as if it had completed now: readable for `days` (default 1; the
+ * emulator computes the expiry from its own clock).
+ */
+export async function markObjectRestored(baseUrl: string, bucket: string, key: string, opts: { days?: number; versionId?: string } = {}): Promise<void> {
+  const update: ObjectStoreUpdate = { key, restore: { ongoing: false, days: opts.days ?? 1 } }
+  if (opts.versionId !== undefined) update.versionId = opts.versionId
+  await patchObjectStoreBucket(baseUrl, bucket, { update: [update] })
+}
+
+/** Object-store requests received that touched `bucket`, oldest first. */
+export async function objectStoreRequestLog(baseUrl: string, bucket: string): Promise<ObjectStoreLogEntry[]> {
+  return call<ObjectStoreLogEntry[]>(baseUrl, 'GET', `/__emulator/log${q(bucket)}`)
 }

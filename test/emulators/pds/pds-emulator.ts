@@ -27,7 +27,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import { FaultError, FaultRegistry, type FaultTarget } from '../qiniu/faults.ts'
+import { FaultError, FaultRegistry, type FaultTarget } from '../faults.ts'
 import type { PdsLogEntry } from '../control.ts'
 import { PdsStore, SeedError, type SubResult } from './pds-store.ts'
 

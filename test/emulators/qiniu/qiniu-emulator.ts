@@ -27,7 +27,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import qiniu from 'qiniu'
-import { FaultError, FaultRegistry, type FaultTarget, type TerminalFault } from './faults.ts'
+import { FaultError, FaultRegistry, type FaultTarget, type TerminalFault } from '../faults.ts'
 import { OP_NAMES, parseOp, type ParsedOp } from './qiniu-ops.ts'
 import { QiniuStore, SeedError, toJson, type OpResult } from './qiniu-store.ts'
 import type { LogEntry } from '../control.ts'

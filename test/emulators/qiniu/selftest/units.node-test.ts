@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { encodeEntry, parseOp, urlsafeB64 } from '../qiniu-ops.ts'
 import { QiniuStore, qiniuEtag } from '../qiniu-store.ts'
-import { FaultRegistry } from '../faults.ts'
+import { FaultRegistry } from '../../faults.ts'
 
 describe('parseOp', () => {
   const e = encodeEntry('qiniuphotos', '012ts>a')

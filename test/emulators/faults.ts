@@ -5,9 +5,16 @@
  *
  * Rule kinds:
  * - `http`    answer the whole request with `status` (+ `Retry-After: retryAfter`, optional raw
- *             `body`); no op is applied.
+ *             `body`); no op is applied. Object stores: `errorCode` names the default error
+ *             document's <Code> (default SlowDown for 503, InternalError for 500, ...).
  * - `op`      inside a normal answer, the ops that touch `bucket` (and `key`, when given) get
- *             `code` (+ `error`) and are not applied; the other ops are applied.
+ *             `code` (+ `error`) and are not applied; the other ops are applied. Object stores:
+ *             a DeleteObjects key answers a per-key <Error> with <Code> `errorCode` (default
+ *             InternalError) and <Message> `error`; any other request (one object) answers HTTP
+ *             `code` with that error document.
+ * - `inner-error` (object stores only) a DeleteObjects or CopyObject request answers HTTP 200
+ *             whose body is an <Error> document (`errorCode`, default InternalError; `message`);
+ *             nothing is applied. Other requests do not match the rule (it is not consumed).
  * - `delay`   wait `ms` before handling the request (ops are applied after the wait, even if
  *             the client has gone away meanwhile).
  * - `drop`    destroy the connection without an answer; ops are applied first when `apply`.
@@ -18,12 +25,17 @@
  * and affects all of those ops. A rule whose `times` reaches 0 is removed.
  *
  * Precedence within one request: the first matching `delay` rule fires first; then the first
- * matching (in insertion order) of `http` / `drop` / `garbage` ends the request; otherwise every
+ * matching (in insertion order) of `http` / `drop` / `garbage` ends the request; then (object
+ * stores, DeleteObjects/CopyObject only) the first matching `inner-error`; otherwise every
  * matching `op` rule fires (for an op matched by several, the earliest rule wins; a rule that
  * ends up affecting no op is not consumed).
  */
 
-export type FaultKind = 'http' | 'op' | 'delay' | 'drop' | 'garbage'
+export type FaultKind = 'http' | 'op' | 'delay' | 'drop' | 'garbage' | 'inner-error'
+
+/** The kinds every emulator knows; `inner-error` only where a registry enables it. */
+export const BASE_FAULT_KINDS: readonly FaultKind[] = ['http', 'op', 'delay', 'drop', 'garbage']
+export const ALL_FAULT_KINDS: readonly FaultKind[] = [...BASE_FAULT_KINDS, 'inner-error']
 
 interface FaultBase {
   bucket: string
@@ -37,6 +49,8 @@ export interface HttpFault extends FaultBase {
   retryAfter?: number
   /** Raw response body; default is the provider's error document. */
   body?: string
+  /** Object stores: the default error document's <Code>. */
+  errorCode?: string
 }
 export interface OpFault extends FaultBase {
   kind: 'op'
@@ -44,6 +58,8 @@ export interface OpFault extends FaultBase {
   key?: string
   code: number
   error?: string
+  /** Object stores: the provider error code (<Code>, e.g. AccessDenied); default per status. */
+  errorCode?: string
 }
 export interface DelayFault extends FaultBase {
   kind: 'delay'
@@ -59,7 +75,14 @@ export interface GarbageFault extends FaultBase {
   /** Raw response body; default a truncated JSON document. */
   body?: string
 }
-export type FaultRule = HttpFault | OpFault | DelayFault | DropFault | GarbageFault
+export interface InnerErrorFault extends FaultBase {
+  kind: 'inner-error'
+  /** The inner <Error>'s <Code>; default InternalError. */
+  errorCode?: string
+  /** The inner <Error>'s <Message>; default per code. */
+  message?: string
+}
+export type FaultRule = HttpFault | OpFault | DelayFault | DropFault | GarbageFault | InnerErrorFault
 
 /** A rule as stored and listed: with its id and the remaining count (-1 = unlimited). */
 export type StoredFault = FaultRule & { id: string; times: number }
@@ -83,8 +106,22 @@ function allowedKeys(o: Record<string, unknown>, keys: string[]): void {
   }
 }
 
+const ERROR_CODE_RE = /^[A-Za-z][A-Za-z0-9.]{0,63}$/
+
+export interface FaultParseOptions {
+  /** Accepted kinds; default BASE_FAULT_KINDS. */
+  kinds?: readonly FaultKind[]
+  /** Accept `errorCode` on http and op rules (object stores). Default false. */
+  errorCodes?: boolean
+}
+
 /** Validates an untrusted rule (a JSON body). Throws FaultError with a readable message. */
-export function parseFaultRule(input: unknown): FaultRule & { times: number } {
+export function parseFaultRule(input: unknown, opts: FaultParseOptions = {}): FaultRule & { times: number } {
+  const kinds = opts.kinds ?? BASE_FAULT_KINDS
+  const codeField = opts.errorCodes ? ['errorCode'] : []
+  const checkErrorCode = (v: unknown): void => {
+    if (v !== undefined && (typeof v !== 'string' || !ERROR_CODE_RE.test(v))) throw new FaultError('"errorCode" must be a provider error code such as "InternalError"')
+  }
   if (!isObj(input)) throw new FaultError('fault rule must be a JSON object')
   const { bucket, kind } = input
   if (typeof bucket !== 'string' || bucket === '') throw new FaultError('fault rule needs a non-empty "bucket"')
@@ -96,46 +133,60 @@ export function parseFaultRule(input: unknown): FaultRule & { times: number } {
     times = input.times
   }
   const common = ['bucket', 'kind', 'times']
-  switch (kind) {
+  if (typeof kind !== 'string' || !(kinds as readonly string[]).includes(kind)) {
+    throw new FaultError(`"kind" must be one of ${kinds.join(', ')}`)
+  }
+  switch (kind as FaultKind) {
     case 'http': {
-      allowedKeys(input, [...common, 'status', 'retryAfter', 'body'])
+      allowedKeys(input, [...common, 'status', 'retryAfter', 'body', ...codeField])
+      checkErrorCode(input.errorCode)
       if (!isInt(input.status) || input.status < 200 || input.status > 999) throw new FaultError('http fault needs an integer "status" (200..999)')
       if (input.retryAfter !== undefined && (!isInt(input.retryAfter) || input.retryAfter < 0)) throw new FaultError('"retryAfter" must be a non-negative integer (seconds)')
       if (input.body !== undefined && typeof input.body !== 'string') throw new FaultError('"body" must be a string')
-      const r: HttpFault & { times: number } = { kind, bucket, times, status: input.status }
+      const r: HttpFault & { times: number } = { kind: 'http', bucket, times, status: input.status }
       if (input.retryAfter !== undefined) r.retryAfter = input.retryAfter
       if (input.body !== undefined) r.body = input.body
+      if (input.errorCode !== undefined) r.errorCode = input.errorCode as string
       return r
     }
     case 'op': {
-      allowedKeys(input, [...common, 'key', 'code', 'error'])
+      allowedKeys(input, [...common, 'key', 'code', 'error', ...codeField])
+      checkErrorCode(input.errorCode)
       if (!isInt(input.code) || input.code < 100 || input.code > 999) throw new FaultError('op fault needs an integer "code" (100..999)')
       if (input.key !== undefined && typeof input.key !== 'string') throw new FaultError('"key" must be a string')
       if (input.error !== undefined && typeof input.error !== 'string') throw new FaultError('"error" must be a string')
-      const r: OpFault & { times: number } = { kind, bucket, times, code: input.code }
+      const r: OpFault & { times: number } = { kind: 'op', bucket, times, code: input.code }
       if (input.key !== undefined) r.key = input.key
       if (input.error !== undefined) r.error = input.error
+      if (input.errorCode !== undefined) r.errorCode = input.errorCode as string
       return r
     }
     case 'delay': {
       allowedKeys(input, [...common, 'ms'])
       if (!isInt(input.ms) || input.ms < 0 || input.ms > 600_000) throw new FaultError('delay fault needs an integer "ms" (0..600000)')
-      return { kind, bucket, times, ms: input.ms }
+      return { kind: 'delay', bucket, times, ms: input.ms }
     }
     case 'drop': {
       allowedKeys(input, [...common, 'apply'])
       if (input.apply !== undefined && typeof input.apply !== 'boolean') throw new FaultError('"apply" must be a boolean')
-      return { kind, bucket, times, apply: input.apply === true }
+      return { kind: 'drop', bucket, times, apply: input.apply === true }
     }
     case 'garbage': {
       allowedKeys(input, [...common, 'body'])
       if (input.body !== undefined && typeof input.body !== 'string') throw new FaultError('"body" must be a string')
-      const r: GarbageFault & { times: number } = { kind, bucket, times }
+      const r: GarbageFault & { times: number } = { kind: 'garbage', bucket, times }
       if (input.body !== undefined) r.body = input.body
       return r
     }
-    default:
-      throw new FaultError('"kind" must be one of http, op, delay, drop, garbage')
+    case 'inner-error': {
+      allowedKeys(input, [...common, 'errorCode', 'message'])
+      checkErrorCode(input.errorCode)
+      if (input.message !== undefined && typeof input.message !== 'string') throw new FaultError('"message" must be a string')
+      const r: InnerErrorFault & { times: number } = { kind: 'inner-error', bucket, times }
+      if (input.errorCode !== undefined) r.errorCode = input.errorCode as string
+      if (input.message !== undefined) r.message = input.message
+      return r
+    }
   }
 }
 
@@ -149,14 +200,21 @@ export interface RequestFaults {
 export interface OpFaultHit {
   code: number
   error?: string
+  errorCode?: string
 }
 
 export class FaultRegistry {
   private rules: StoredFault[] = []
   private nextId = 1
+  private readonly parseOpts: FaultParseOptions
+
+  /** Default: the base kinds without `errorCode` (the Qiniu emulator's rules). */
+  constructor(opts: FaultParseOptions = {}) {
+    this.parseOpts = opts
+  }
 
   add(input: unknown): StoredFault {
-    const rule = parseFaultRule(input)
+    const rule = parseFaultRule(input, this.parseOpts)
     const stored = { ...rule, id: `f${this.nextId++}` } as StoredFault
     this.rules.push(stored)
     return { ...stored }
@@ -190,7 +248,16 @@ export class FaultRegistry {
   /** The first http/drop/garbage rule for a request touching `buckets` (consumed), if any. */
   takeTerminal(buckets: ReadonlySet<string>): TerminalFault | undefined {
     const rule = this.rules.find((r) => (r.kind === 'http' || r.kind === 'drop' || r.kind === 'garbage') && buckets.has(r.bucket))
-    if (!rule || rule.kind === 'op' || rule.kind === 'delay') return undefined
+    if (!rule || (rule.kind !== 'http' && rule.kind !== 'drop' && rule.kind !== 'garbage')) return undefined
+    this.consume(rule)
+    const { id: _id, times: _times, ...plain } = rule
+    return plain
+  }
+
+  /** The first inner-error rule for a request touching `buckets` (consumed), if any. */
+  takeInnerError(buckets: ReadonlySet<string>): InnerErrorFault | undefined {
+    const rule = this.rules.find((r) => r.kind === 'inner-error' && buckets.has(r.bucket))
+    if (!rule || rule.kind !== 'inner-error') return undefined
     this.consume(rule)
     const { id: _id, times: _times, ...plain } = rule
     return plain
@@ -216,7 +283,10 @@ export class FaultRegistry {
       for (const rule of opRules) {
         const match = targets.some((t) => t.bucket === rule.bucket && (rule.key === undefined || t.key === rule.key))
         if (!match) continue
-        hits.set(i, rule.error === undefined ? { code: rule.code } : { code: rule.code, error: rule.error })
+        const hit: OpFaultHit = { code: rule.code }
+        if (rule.error !== undefined) hit.error = rule.error
+        if (rule.errorCode !== undefined) hit.errorCode = rule.errorCode
+        hits.set(i, hit)
         fired.add(rule)
         break
       }
