@@ -1,21 +1,19 @@
 import { utf8Length } from '../../schemas/fields.ts'
 import type { Operation } from '../../schemas/operation.ts'
 import type { ValidationIssue } from '../../engine/types.ts'
+import { checkKeyDestination } from '../key-destination.ts'
 
 const QINIU_META_KEY = /^[A-Za-z0-9_-]{1,50}$/
 
 /** Arguments Qiniu cannot take, refused before anything runs (limits from provider-protocols §1.5). */
 export function checkQiniuOperation(op: Operation): ValidationIssue[] {
-  const issues: ValidationIssue[] = []
+  const issues: ValidationIssue[] = checkKeyDestination(op)
   // EncodedEntryURI splits bucket from key at the first ':', so a bucket may not hold one.
   if (op.bucket.includes(':')) issues.push({ path: ['bucket'], message: 'Qiniu bucket names cannot contain ":"' })
   if (op.versionId !== undefined) issues.push({ path: ['versionId'], message: 'Qiniu objects have no versions' })
   switch (op.op) {
     case 'copy':
     case 'move':
-      if (op.destination.key === undefined) issues.push({ path: ['destination', 'key'], message: 'required' })
-      if (op.destination.parentFileId !== undefined) issues.push({ path: ['destination', 'parentFileId'], message: 'only PDS destinations take parentFileId' })
-      if (op.destination.name !== undefined) issues.push({ path: ['destination', 'name'], message: 'only PDS destinations take name' })
       if (op.destination.bucket.includes(':')) issues.push({ path: ['destination', 'bucket'], message: 'Qiniu bucket names cannot contain ":"' })
       break
     case 'restore':

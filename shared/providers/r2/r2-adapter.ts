@@ -1,6 +1,7 @@
 import { failure } from '../../engine/engine.ts'
 import type { IndexedOperation, Outcome, PlannedCall, ProviderAdapter } from '../../engine/types.ts'
 import type { OperationOf, OpKind } from '../../schemas/operation.ts'
+import { checkKeyDestination } from '../key-destination.ts'
 import type { R2BucketLike, R2ObjectBodyLike, R2ObjectLike } from './r2-bucket.ts'
 
 /** R2's multi-delete takes at most 1,000 keys. */
@@ -18,10 +19,8 @@ export function createR2Adapter(resolve: R2BucketResolver): ProviderAdapter {
     provider: 'r2',
     supports: (kind) => KINDS.has(kind),
     check(op) {
-      const issues = []
+      const issues = checkKeyDestination(op)
       if (op.versionId !== undefined) issues.push({ path: ['versionId'], message: 'R2 objects have no versions' })
-      if ((op.op === 'copy' || op.op === 'move') && op.destination.key === undefined)
-        issues.push({ path: ['destination', 'key'], message: 'required' })
       return issues
     },
     plan(ops) {

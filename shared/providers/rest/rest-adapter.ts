@@ -1,6 +1,7 @@
 import { failure } from '../../engine/engine.ts'
 import type { IndexedOperation, Outcome, PlannedCall, ProviderAdapter, ValidationIssue } from '../../engine/types.ts'
 import type { Operation, OpKind } from '../../schemas/operation.ts'
+import { checkKeyDestination } from '../key-destination.ts'
 import type { RestDeps } from './rest-client.ts'
 import { MULTI_DELETE_LIMIT, multiDelete } from './rest-delete.ts'
 import type { RestDialect } from './rest-dialect.ts'
@@ -72,16 +73,13 @@ function runOne(dialect: RestDialect, deps: RestDeps, o: IndexedOperation, call:
 
 /** What an S3-style store cannot take, refused before anything runs. */
 export function checkRestOperation(dialect: RestDialect, op: Operation): ValidationIssue[] {
-  const issues: ValidationIssue[] = []
+  const issues: ValidationIssue[] = checkKeyDestination(op)
   const dots = `${dialect.label} object URLs cannot carry "." or ".." path segments`
   if (hasDotSegment(op.key)) issues.push({ path: ['key'], message: dots })
   switch (op.op) {
     case 'copy':
     case 'move':
-      if (op.destination.key === undefined) issues.push({ path: ['destination', 'key'], message: 'required' })
-      else if (hasDotSegment(op.destination.key)) issues.push({ path: ['destination', 'key'], message: dots })
-      if (op.destination.parentFileId !== undefined) issues.push({ path: ['destination', 'parentFileId'], message: 'only PDS destinations take parentFileId' })
-      if (op.destination.name !== undefined) issues.push({ path: ['destination', 'name'], message: 'only PDS destinations take name' })
+      if (op.destination.key !== undefined && hasDotSegment(op.destination.key)) issues.push({ path: ['destination', 'key'], message: dots })
       break
     case 'setMetadata':
       // Metadata travels in headers, which carry ASCII only.
