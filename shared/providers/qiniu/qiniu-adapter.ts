@@ -1,3 +1,4 @@
+import { chunksOf } from '../../engine/pool.ts'
 import { parseRetryAfter } from '../../engine/retry.ts'
 import type { CallContext, IndexedOperation, Outcome, PlannedCall, ProviderAdapter } from '../../engine/types.ts'
 import type { OpKind } from '../../schemas/operation.ts'
@@ -21,14 +22,7 @@ export function createQiniuAdapter(account: QiniuAccount, deps: QiniuDeps): Prov
     provider: 'qiniu',
     supports: (kind: OpKind) => QINIU_KINDS.has(kind),
     check: checkQiniuOperation,
-    plan(ops) {
-      const calls: PlannedCall[] = []
-      for (let i = 0; i < ops.length; i += QINIU_BATCH_LIMIT) {
-        const chunk = ops.slice(i, i + QINIU_BATCH_LIMIT)
-        calls.push({ ops: chunk, run: (ctx) => runBatch(account, deps, chunk, ctx) })
-      }
-      return calls
-    },
+    plan: (ops): PlannedCall[] => chunksOf(ops, QINIU_BATCH_LIMIT).map((chunk) => ({ ops: chunk, run: (ctx) => runBatch(account, deps, chunk, ctx) })),
   }
 }
 

@@ -1,4 +1,5 @@
 import { failure } from '../../engine/engine.ts'
+import { chunksOf } from '../../engine/pool.ts'
 import type { IndexedOperation, Outcome, PlannedCall, ProviderAdapter } from '../../engine/types.ts'
 import type { OperationOf, OpKind } from '../../schemas/operation.ts'
 import { checkKeyDestination } from '../key-destination.ts'
@@ -36,10 +37,7 @@ export function createR2Adapter(resolve: R2BucketResolver): ProviderAdapter {
         deletes.set(o.op.bucket, group)
       }
       for (const [bucket, group] of deletes)
-        for (let i = 0; i < group.length; i += R2_DELETE_LIMIT) {
-          const chunk = group.slice(i, i + R2_DELETE_LIMIT)
-          calls.push({ ops: chunk, run: () => runDelete(resolve(bucket), chunk) })
-        }
+        for (const chunk of chunksOf(group, R2_DELETE_LIMIT)) calls.push({ ops: chunk, run: () => runDelete(resolve(bucket), chunk) })
       return calls
     },
   }

@@ -1,4 +1,5 @@
 import { failure } from '../../engine/engine.ts'
+import { chunksOf } from '../../engine/pool.ts'
 import type { IndexedOperation, Outcome, PlannedCall, ProviderAdapter, ValidationIssue } from '../../engine/types.ts'
 import type { Operation, OpKind } from '../../schemas/operation.ts'
 import { checkKeyDestination } from '../key-destination.ts'
@@ -36,10 +37,7 @@ export function createRestAdapter(dialect: RestDialect, deps: RestDeps): Provide
         deletes.set(o.op.bucket, [...(deletes.get(o.op.bucket) ?? []), o])
       }
       for (const [bucket, group] of deletes)
-        for (let i = 0; i < group.length; i += MULTI_DELETE_LIMIT) {
-          const chunk = group.slice(i, i + MULTI_DELETE_LIMIT)
-          calls.push({ ops: chunk, run: (call) => multiDelete(dialect, deps, bucket, chunk, call) })
-        }
+        for (const chunk of chunksOf(group, MULTI_DELETE_LIMIT)) calls.push({ ops: chunk, run: (call) => multiDelete(dialect, deps, bucket, chunk, call) })
       return calls
     },
   }
