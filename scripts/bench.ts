@@ -1,46 +1,60 @@
 /**
- * npm run bench — what the gateway adds to a Qiniu batch.
+ * npm run bench — what the gateway adds to a provider's batch call.
  *
- * A 1,000-op mixed Qiniu batch sent through the gateway (the real Worker, bundled by wrangler and
- * run in workerd by Miniflare, called over HTTP) versus the same batch sent straight to the Qiniu
- * emulator from Node, interleaved so both see the same machine state. Prints p50/p95/mean/min/max of
- * both, their ratios and the added milliseconds, a latency histogram, and writes
- * bench-results/qiniu-sync.json. It reports the figure; it asserts nothing (exit 0 when it ran).
+ * The real Worker (bundled by wrangler, run in workerd by Miniflare, called over HTTP) versus the
+ * same work sent straight to the provider emulators from Node, interleaved so both see the same
+ * machine state. Two sections:
  *
- *   npm run bench -- [--iterations 60] [--warmup 5] [--host 127.0.0.1] [--breakdown] [--json-only]
+ *   qiniu-mixed  a 1,000-op mixed Qiniu batch: p50/p95/mean/min/max of both, their ratios and the
+ *                added milliseconds, a latency histogram → bench-results/qiniu-sync.json
+ *   delete       per provider (qiniu, s3, ctyun, oss, pds, r2), a batch deleting 1,000 existing
+ *                keys: p50/p95 of both, ratio and added ms per provider, charts comparing the
+ *                providers → bench-results/delete-1000.json
  *
- * The emulator listens on <host>:80 (the qiniu SDK's v2 verifier mishandles other ports), as the
- * test suite does: do not run the bench while the tests run, or pass --host 127.0.0.2.
+ * It reports the figures against the goal (less than 10% added); it asserts nothing (exit 0 when it
+ * ran, 1 when a call answered wrongly or something could not start).
+ *
+ *   npm run bench -- [--only qiniu-mixed|delete] [--providers qiniu,s3,ctyun,oss,pds,r2]
+ *                    [--iterations N] [--warmup 5] [--host 127.0.0.1] [--breakdown] [--json-only]
+ *
+ * The emulators listen on the test suite's ports (<host>:80, :9000, :9100, :9200; Qiniu needs 80:
+ * the qiniu SDK's v2 verifier mishandles other ports): do not run the bench while the tests run, or
+ * pass --host 127.0.0.2.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startQiniuEmulator, type QiniuEmulator } from '../test/emulators/qiniu/qiniu-emulator.ts'
-import { seedBucket } from '../test/emulators/control.ts'
-import { QINIU_CREDENTIALS } from '../test/fixtures/qiniu-credentials.ts'
-import { runBreakdown, type Breakdown } from './bench/breakdown.ts'
-import { bars, histogram } from './bench/chart.ts'
-import { createDirectClient, type CallResult } from './bench/direct.ts'
+import { DELETE_PROVIDERS, EMULATOR_OF, gatewayAccounts, makeRig, runDeleteSection, type DeleteProvider } from './bench/delete.ts'
+import { deleteResultJson, figures, printDeleteReport } from './bench/delete-report.ts'
+import { formatDeleteBreakdown, runDeleteBreakdown, type DeleteBreakdown } from './bench/delete-breakdown.ts'
+import { PortBusyError, startEmulators, type EmulatorKind, type Emulators } from './bench/emulators.ts'
 import { bundleWorker, startGateway, type Gateway } from './bench/gateway.ts'
-import { Progress } from './bench/progress.ts'
-import { roundSummary, summarise, type Summary } from './bench/stats.ts'
-import { BUCKET, buildWorkload, MIX, SCRATCH_BUCKET } from './bench/workload.ts'
+import { median, Progress } from './bench/progress.ts'
+import { qiniuMixedWorkload, runQiniuMixed } from './bench/qiniu-mixed.ts'
+import { QINIU_CREDENTIALS } from '../test/fixtures/qiniu-credentials.ts'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const OUT = join(ROOT, 'bench-results', 'qiniu-sync.json')
-const ACCESS_KEY = 'qn-test-ak'
+const RESULTS = join(ROOT, 'bench-results')
 const GOAL_ADDED = 0.1
+const SECTIONS = ['qiniu-mixed', 'delete'] as const
+type Section = (typeof SECTIONS)[number]
+const DEFAULT_ITERATIONS: Record<Section, number> = { 'qiniu-mixed': 60, delete: 30 }
 
 const USAGE = `usage: node scripts/bench.ts [options]
-  --iterations N   measured calls of each kind (default 60)
+  --only SECTION   run one section: qiniu-mixed (1,000-op mixed Qiniu batch) or delete
+                   (1,000 deletes per provider); default both
+  --providers LIST the delete section's providers, comma-separated, from ${DELETE_PROVIDERS.join(',')}
+                   (default all)
+  --iterations N   measured calls of each kind (default 60 for qiniu-mixed, 30 for delete)
   --warmup N       unmeasured calls of each kind first (default 5)
-  --host ADDR      loopback address for the Qiniu emulator, on port 80 (default 127.0.0.1;
-                   use 127.0.0.2 to keep clear of a test run's emulator)
-  --breakdown      also find where the gateway's time goes (instant fake upstream; CPU profile in workerd)
-  --json-only      print only the JSON result on stdout (progress still goes to stderr;
-                   through npm: npm run -s bench -- --json-only)
+  --host ADDR      loopback address for the emulators, on the test suite's ports 80, 9000, 9100
+                   and 9200 (default 127.0.0.1; use 127.0.0.2 to keep clear of a test run's)
+  --breakdown      also find where the gateway's time goes, in each section (instant fake upstream;
+                   CPU profile of the Worker in workerd)
+  --json-only      print only the JSON result on stdout (progress still goes to stderr; with both
+                   sections, one object keyed by result name; through npm: npm run -s bench -- --json-only)
   -h, --help`
 
 function fail(message: string, code = 1): never {
@@ -52,7 +66,9 @@ const { values: args } = (() => {
   try {
     return parseArgs({
       options: {
-        iterations: { type: 'string', default: '60' },
+        only: { type: 'string' },
+        providers: { type: 'string' },
+        iterations: { type: 'string' },
         warmup: { type: 'string', default: '5' },
         host: { type: 'string', default: '127.0.0.1' },
         breakdown: { type: 'boolean', default: false },
@@ -73,7 +89,18 @@ const positiveInt = (name: string, v: string, min: number) => {
   if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got ${v}`, 2)
   return n
 }
-const ITERATIONS = positiveInt('iterations', args.iterations, 1)
+if (args.only !== undefined && !(SECTIONS as readonly string[]).includes(args.only))
+  fail(`--only must be one of ${SECTIONS.join(', ')}, got ${args.only}`, 2)
+const sections: Section[] = args.only === undefined ? [...SECTIONS] : [args.only as Section]
+const providers: DeleteProvider[] = (() => {
+  if (args.providers === undefined) return [...DELETE_PROVIDERS]
+  const list = args.providers.split(',').map((p) => p.trim()).filter((p) => p !== '')
+  const unknown = list.filter((p) => !(DELETE_PROVIDERS as readonly string[]).includes(p))
+  if (unknown.length || list.length === 0) fail(`--providers takes a comma-separated list from ${DELETE_PROVIDERS.join(',')}, got ${args.providers}`, 2)
+  return DELETE_PROVIDERS.filter((p) => list.includes(p))
+})()
+if (args.providers !== undefined && !sections.includes('delete')) fail(`--providers applies to the delete section, which --only ${args.only} leaves out`, 2)
+const iterationsOf = (s: Section) => (args.iterations === undefined ? DEFAULT_ITERATIONS[s] : positiveInt('iterations', args.iterations, 1))
 const WARMUP = positiveInt('warmup', args.warmup, 0)
 const HOST = args.host
 const JSON_ONLY = args['json-only']
@@ -90,26 +117,25 @@ const machine = {
   platform: `${os.platform()} ${os.release()} ${os.arch()}`,
   node: process.version,
 }
-const versions = await packageVersions(['miniflare', 'wrangler', 'workerd', 'qiniu'])
+const versions = await packageVersions(['miniflare', 'wrangler', 'workerd', 'qiniu', 'aws4fetch', 'ali-oss'])
 
-const workload = buildWorkload(1000)
-const mixText = MIX.map(([k, n]) => `${k} ${workload.counts[k]}`).join(', ')
-
-out(`batchgate bench: Qiniu sync batch, gateway vs direct`)
+out(`batchgate bench: gateway vs direct (${sections.join(', ')})`)
 out(`machine  ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}`)
-out(`runtime  Node ${machine.node}; miniflare ${versions.miniflare}, workerd ${versions.workerd}, wrangler ${versions.wrangler}, qiniu SDK ${versions.qiniu}`)
-out(`batch    ${workload.operations.length} ops: ${mixText}`)
-out(`method   ${WARMUP} warm-up + ${ITERATIONS} measured calls each, gateway and direct interleaved (order alternating)`)
+out(
+  `runtime  Node ${machine.node}; miniflare ${versions.miniflare}, workerd ${versions.workerd}, wrangler ${versions.wrangler}, ` +
+    `qiniu SDK ${versions.qiniu}, aws4fetch ${versions.aws4fetch}, ali-oss ${versions['ali-oss']}`,
+)
 out()
 
-let emulator: QiniuEmulator | undefined
+let emulators: Emulators | undefined
 let gateway: Gateway | undefined
 let bundleDir: string | undefined
+let progress: Progress | undefined
 let cleaning: Promise<void> | undefined
 const cleanup = () =>
   (cleaning ??= (async () => {
     await gateway?.close().catch(() => {})
-    await emulator?.close().catch(() => {})
+    await emulators?.close().catch(() => {})
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true }).catch(() => {})
   })())
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -123,173 +149,132 @@ async function abort(message: string): Promise<never> {
   await cleanup()
   fail(message)
 }
-let progress: Progress | undefined
 
+const needed = new Set<EmulatorKind>()
+if (sections.includes('qiniu-mixed')) needed.add('qiniu')
+if (sections.includes('delete')) for (const p of providers) if (EMULATOR_OF[p]) needed.add(EMULATOR_OF[p])
 try {
-  emulator = await startQiniuEmulator({ host: HOST, port: 80, credentials: QINIU_CREDENTIALS })
+  emulators = await startEmulators(HOST, needed)
 } catch (e) {
-  const code = (e as NodeJS.ErrnoException).code
-  if (code === 'EADDRINUSE')
-    fail(
-      `${HOST}:80 is already in use, so the Qiniu emulator cannot start there.\n` +
-        `  The test suite (npm test) and "node scripts/emulator.ts" listen on 127.0.0.1:80; the bench must not run ` +
-        `while they do.\n  Stop them (see: ss -ltnp 'sport = :80'), or run on another loopback address: npm run bench -- --host ${HOST === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2'}`,
-    )
-  fail((e as Error).message)
+  fail(e instanceof PortBusyError ? e.message : (e as Error).message)
 }
-
-await seedBucket(emulator.url, BUCKET, workload.seed)
-await seedBucket(emulator.url, SCRATCH_BUCKET, [])
-
-const direct = createDirectClient({
-  url: emulator.url,
-  accessKey: ACCESS_KEY,
-  secretKey: QINIU_CREDENTIALS[ACCESS_KEY]!,
-  operations: workload.operations,
-  expectedCodes: workload.expectedDirectCodes,
-})
+const urls = emulators.urls
 
 process.stderr.write('bundling the Worker (wrangler deploy --dry-run) ... ')
 const bundle = await bundleWorker(ROOT).catch((e: Error) => abort(e.message))
 bundleDir = bundle.dir
 process.stderr.write(`${(bundle.ms / 1000).toFixed(1)} s\nstarting workerd (Miniflare) ... `)
 const t0 = performance.now()
+const mixedWorkload = qiniuMixedWorkload()
 gateway = await startGateway({
   root: ROOT,
   script: bundle.script,
-  qiniuEndpoint: emulator.url,
-  accessKey: ACCESS_KEY,
-  secretKey: QINIU_CREDENTIALS[ACCESS_KEY]!,
-  operations: workload.operations,
+  // The mixed section's account; without a Qiniu emulator it points nowhere and is not used.
+  qiniuEndpoint: urls.qiniu ?? `http://${HOST}`,
+  accessKey: 'qn-test-ak',
+  secretKey: QINIU_CREDENTIALS['qn-test-ak']!,
+  operations: mixedWorkload.operations,
+  accounts: gatewayAccounts(urls),
 }).catch((e: Error) => abort(`cannot start the gateway in Miniflare: ${e.message}`))
 process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s, ${gateway.url}\n`)
 
-// ------------------------------------------------------------------ measure
-async function check(kind: 'gateway' | 'direct', r: CallResult, when: string): Promise<void> {
-  if (r.problems.length === 0) return
-  const why =
-    kind === 'gateway'
-      ? `the gateway did not answer 200 with ${workload.operations.length} succeeded results (${when}): ${r.problems.join('; ')}`
-      : `the emulator's direct answer was not the expected one (${when}): ${r.problems.join('; ')}`
-  await abort(why)
+const results: Record<string, Record<string, unknown>> = {}
+const stamp = { date: new Date().toISOString(), machine, versions }
+
+// ------------------------------------------------------------------ section: qiniu-mixed
+if (sections.includes('qiniu-mixed')) {
+  const { benchmark, ...rest } = await runQiniuMixed(
+    {
+      root: ROOT,
+      script: bundle.script,
+      gateway,
+      emulatorUrl: urls.qiniu!,
+      emulatorHost: HOST,
+      iterations: iterationsOf('qiniu-mixed'),
+      warmup: WARMUP,
+      breakdown: args.breakdown,
+      goalAdded: GOAL_ADDED,
+      out,
+      abort,
+    },
+    mixedWorkload,
+  )
+  results['qiniu-sync'] = { benchmark, ...stamp, ...rest }
+  out()
 }
 
-const samples = { gateway: [] as number[], direct: [] as number[] }
-const responseBytes = { gateway: 0, direct: 0 }
-progress = new Progress(WARMUP + ITERATIONS, process.stderr)
-for (let i = 0; i < WARMUP + ITERATIONS; i++) {
-  const warm = i < WARMUP
-  const when = warm ? `warm-up ${i + 1}` : `iteration ${i - WARMUP + 1}`
-  // Alternate who goes first so neither always runs right after the other's garbage.
-  const order = i % 2 === 0 ? (['gateway', 'direct'] as const) : (['direct', 'gateway'] as const)
-  for (const kind of order) {
-    const r = kind === 'gateway' ? await gateway.call() : await direct.call()
-    await check(kind, r, when)
-    if (!warm) samples[kind].push(r.ms)
-    responseBytes[kind] = Buffer.byteLength(r.text ?? '')
+// ------------------------------------------------------------------ section: delete
+if (sections.includes('delete')) {
+  const iterations = iterationsOf('delete')
+  out(`== delete: a batch deleting 1,000 existing keys, per provider, gateway vs direct`)
+  out(`providers ${providers.join(', ')}`)
+  out(
+    `method   ${WARMUP} warm-up + ${iterations} measured calls each; every round visits every provider, gateway and direct interleaved ` +
+      `(order alternating); the bucket re-seeded before every call and checked empty after it, outside the timed region`,
+  )
+  out()
+  const g = gateway
+  const rigs = await Promise.all(providers.map((p) => makeRig(p, urls, g))).catch((e: Error) => abort(e.message))
+  progress = new Progress(WARMUP + iterations, process.stderr)
+  const samples = await runDeleteSection({
+    rigs,
+    gateway,
+    iterations,
+    warmup: WARMUP,
+    abort,
+    onRound: (_i, warm, s) =>
+      progress!.tick(
+        warm ? 'warm-up' : 'measuring',
+        'p50 g/d ms: ' + rigs.map((r) => `${r.provider} ${median(s[r.provider]!.gateway)}/${r.direct ? median(s[r.provider]!.direct) : '–'}`).join(', '),
+      ),
+  })
+  progress.done()
+  progress = undefined
+  const figs = figures(rigs, samples, GOAL_ADDED)
+  let breakdown: DeleteBreakdown | undefined
+  if (args.breakdown) {
+    process.stderr.write('breakdown: timing against an instant fake upstream, then profiling the Worker inside workerd ...\n')
+    breakdown = await runDeleteBreakdown({
+      root: ROOT,
+      script: bundle.script,
+      host: HOST,
+      qiniuAccessKey: 'qn-test-ak',
+      qiniuSecretKey: QINIU_CREDENTIALS['qn-test-ak']!,
+      rigs,
+      urls,
+      gateway,
+      rounds: Math.min(iterations, 20),
+      log: (s) => process.stderr.write(s),
+    }).catch((e: Error) => abort(`breakdown failed: ${e.stack ?? e.message}`))
   }
-  progress.tick(warm ? 'warm-up' : 'measuring', samples)
-}
-progress.done()
-
-const g = summarise(samples.gateway)
-const d = summarise(samples.direct)
-const ratio = { p50: g.p50 / d.p50, p95: g.p95 / d.p95, mean: g.mean / d.mean }
-const added = { p50: g.p50 - d.p50, p95: g.p95 - d.p95, mean: g.mean - d.mean }
-const met = ratio.p50 < 1 + GOAL_ADDED && ratio.p95 < 1 + GOAL_ADDED
-// The Worker's own access-log time for the measured calls (workerd's clock only moves on I/O).
-// Its log lines arrive through workerd's stdout, a moment after the answers: let the last ones land.
-await new Promise((r) => setTimeout(r, 200))
-const workerMs = summarise(gateway.workerMs.slice(-ITERATIONS))
-
-let breakdown: Breakdown | undefined
-if (args.breakdown) {
-  process.stderr.write('breakdown: timing against an instant fake upstream, then profiling the Worker inside workerd ...\n')
-  breakdown = await runBreakdown({
-    root: ROOT,
-    script: bundle.script,
-    emulatorUrl: emulator.url,
-    accessKey: ACCESS_KEY,
-    secretKey: QINIU_CREDENTIALS[ACCESS_KEY]!,
-    workload,
-    iterations: Math.min(ITERATIONS, 40),
-    log: (s) => process.stderr.write(s),
-  }).catch((e: Error) => abort(`breakdown failed: ${e.stack ?? e.message}`))
+  printDeleteReport({ out, rigs, figs, samples, iterations, goalAdded: GOAL_ADDED })
+  if (!breakdown && figs.some((f) => f.met === false)) out(`         Run with --breakdown to see where the gateway's time goes.`)
+  if (breakdown) {
+    out()
+    for (const line of formatDeleteBreakdown(breakdown)) out(line)
+  }
+  const { benchmark, ...rest } = deleteResultJson({ rigs, figs, samples, iterations, warmup: WARMUP, emulatorHost: HOST, goalAdded: GOAL_ADDED })
+  results['delete-1000'] = { benchmark, ...stamp, ...rest, ...(breakdown ? { breakdown } : {}) }
+  out()
 }
 
 await cleanup()
 
-// ------------------------------------------------------------------ report
-const f = (x: number) => x.toFixed(2).padStart(9)
-const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)}%`
-const row = (label: string, s: Summary) => `${label.padEnd(15)}${f(s.p50)}${f(s.p95)}${f(s.mean)}${f(s.min)}${f(s.max)}`
-out(`results  ms per 1,000-op call, ${ITERATIONS} calls each (client-side wall time: build, sign/serialise, send, read, parse)`)
-out(`${''.padEnd(15)}${'p50'.padStart(9)}${'p95'.padStart(9)}${'mean'.padStart(9)}${'min'.padStart(9)}${'max'.padStart(9)}`)
-out(row('gateway', g))
-out(row('direct', d))
-out(`${'ratio g/d'.padEnd(15)}${(ratio.p50.toFixed(2) + '×').padStart(9)}${(ratio.p95.toFixed(2) + '×').padStart(9)}${(ratio.mean.toFixed(2) + '×').padStart(9)}`)
-out(`${'added ms'.padEnd(15)}${f(added.p50)}${f(added.p95)}${f(added.mean)}`)
-out(`${'added %'.padEnd(15)}${pct(ratio.p50).padStart(9)}${pct(ratio.p95).padStart(9)}${pct(ratio.mean).padStart(9)}`)
-out(`${'(worker log)'.padEnd(15)}${f(workerMs.p50)}${f(workerMs.p95)}${f(workerMs.mean)}${f(workerMs.min)}${f(workerMs.max)}   the Worker's own access-log ms`)
-const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`
-out(`bodies   gateway ${kib(gateway.bodyBytes)} JSON in, ${kib(responseBytes.gateway)} out; direct ${kib(direct.bodyBytes)} form in, ${kib(responseBytes.direct)} out`)
-out()
-out(histogram({ label: 'gateway', glyph: '█', samples: samples.gateway }, { label: 'direct', glyph: '░', samples: samples.direct }))
-out()
-out(
-  `verdict  The gateway adds ${added.p50.toFixed(1)} ms (${pct(ratio.p50)}) at p50 and ${added.p95.toFixed(1)} ms (${pct(ratio.p95)}) at p95 ` +
-    `to the direct call: the goal (less than 10% added) is ${met ? 'met' : 'NOT met'}.`,
-)
-if (!met && !breakdown) out(`         Run with --breakdown to see where the gateway's time goes.`)
-
-if (breakdown) {
-  out()
-  out(`breakdown  where the gateway's time goes (medians of ${breakdown.iterations} calls)`)
-  out(bars(breakdown.endToEnd, { width: 36 }))
-  out()
-  out(`  CPU inside workerd per call, by phase (V8 profile over ${breakdown.profileCalls} calls; total ${breakdown.cpuTotalMs} ms):`)
-  out(bars([...breakdown.cpu].sort((a, b) => b.value - a.value), { width: 36 }))
-  for (const note of breakdown.notes) out(`  - ${note}`)
+// ------------------------------------------------------------------ results
+await mkdir(RESULTS, { recursive: true })
+for (const [name, result] of Object.entries(results)) {
+  const file = join(RESULTS, `${name}.json`)
+  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
+  out(`wrote ${relative(process.cwd(), file) || file}`)
 }
-
-const result = {
-  benchmark: 'qiniu-sync',
-  date: new Date().toISOString(),
-  machine,
-  versions,
-  config: {
-    iterations: ITERATIONS,
-    warmup: WARMUP,
-    emulatorHost: HOST,
-    operations: workload.operations.length,
-    mix: workload.counts,
-    requestBytes: { gateway: gateway.bodyBytes, direct: direct.bodyBytes },
-    responseBytes,
-    timing: 'client-side wall time per call, from building the request to the parsed answer; percentiles by linear interpolation',
-  },
-  gateway: roundSummary(g),
-  direct: roundSummary(d),
-  workerAccessLogMs: roundSummary(workerMs),
-  ratio: { p50: round(ratio.p50, 4), p95: round(ratio.p95, 4), mean: round(ratio.mean, 4) },
-  addedMs: { p50: round(added.p50, 3), p95: round(added.p95, 3), mean: round(added.mean, 3) },
-  goal: { maxAdded: GOAL_ADDED, judgedOn: ['p50', 'p95'], met },
-  ...(breakdown ? { breakdown } : {}),
-  samples: { gateway: samples.gateway.map((x) => round(x, 3)), direct: samples.direct.map((x) => round(x, 3)) },
+if (JSON_ONLY) {
+  const entries = Object.values(results)
+  process.stdout.write(JSON.stringify(entries.length === 1 ? entries[0] : results, null, 2) + '\n')
 }
-await mkdir(dirname(OUT), { recursive: true })
-await writeFile(OUT, JSON.stringify(result, null, 2) + '\n')
-if (JSON_ONLY) process.stdout.write(JSON.stringify(result, null, 2) + '\n')
-else out(`\nwrote ${relative(process.cwd(), OUT) || OUT}`)
 process.exit(0)
 
 // ------------------------------------------------------------------ helpers
-function round(x: number, digits: number): number {
-  const m = 10 ** digits
-  return Math.round(x * m) / m
-}
-
 async function packageVersions(names: string[]): Promise<Record<string, string>> {
-  const { readFile } = await import('node:fs/promises')
   const entries = await Promise.all(
     names.map(async (n) => {
       try {

@@ -77,3 +77,61 @@ export function bars(rows: ReadonlyArray<{ label: string; value: number; note?: 
     })
     .join('\n')
 }
+
+/**
+ * Horizontal bars of ratios (e.g. gateway ÷ direct per provider) from 0×, with the goal marked:
+ * `█` up to the goal, `▒` beyond it, `┆` at the goal when a bar stops short of it. Rows without a
+ * ratio show their note only. A scale line follows.
+ */
+export function ratioBars(
+  rows: ReadonlyArray<{ label: string; ratio: number | undefined; note?: string }>,
+  opts: { goal: number; width?: number },
+): string {
+  const width = opts.width ?? 40
+  const top = Math.max(opts.goal * 1.1, ...rows.map((r) => (r.ratio === undefined ? 0 : r.ratio * 1.02)))
+  const col = (x: number) => Math.round((x / top) * width)
+  const goalCol = col(opts.goal)
+  const labelW = Math.max(...rows.map((r) => r.label.length))
+  const lines = rows.map((r) => {
+    if (r.ratio === undefined) return `${r.label.padEnd(labelW)} │ ${r.note ?? ''}`
+    const len = Math.max(1, col(r.ratio))
+    let bar = ''
+    for (let k = 0; k < width; k++) bar += k < len ? (k < goalCol ? '█' : '▒') : k === goalCol ? '┆' : ' '
+    return `${r.label.padEnd(labelW)} │${bar} ${(r.ratio.toFixed(2) + '×').padStart(6)}${r.note ? '  ' + r.note : ''}`
+  })
+  // Scale: 0, the goal, and whole multiples where they fall; a label that would touch the previous one is left out.
+  const scale = new Array<string>(width).fill('─')
+  const ticks: Array<[number, string]> = [[goalCol, `${opts.goal}×`]]
+  for (let m = 1; m <= top; m++) ticks.push([col(m), `${m}×`])
+  // The goal's label first; the others where they do not touch a placed one.
+  const labels = new Array<string>(width + 8).fill(' ')
+  for (const [c, text] of ticks) {
+    if (c < 1 || c >= width) continue
+    scale[c] = '┴'
+    const from = Math.max(0, c - 1)
+    const to = Math.min(labels.length, c + text.length + 1)
+    if (labels.slice(from, to).some((ch) => ch !== ' ')) continue
+    for (let k = 0; k < text.length; k++) labels[c + k] = text[k]!
+  }
+  lines.push(`${''.padEnd(labelW)} └${scale.join('')}`)
+  lines.push(`${''.padEnd(labelW)} 0${labels.join('').trimEnd()}`)
+  return lines.join('\n')
+}
+
+/** Paired bars of two values per row (e.g. gateway and direct p50 ms), on one shared scale. */
+export function pairedBars(
+  rows: ReadonlyArray<{ label: string; a: number; b: number | undefined }>,
+  opts: { a: { label: string; glyph: string }; b: { label: string; glyph: string }; width?: number; unit?: string },
+): string {
+  const width = opts.width ?? 40
+  const unit = opts.unit ?? 'ms'
+  const peak = Math.max(1e-9, ...rows.flatMap((r) => [r.a, r.b ?? 0]))
+  const labelW = Math.max(...rows.map((r) => r.label.length), 2)
+  const bar = (v: number, glyph: string) => glyph.repeat(v <= 0 ? 0 : Math.max(1, Math.round((v / peak) * width))).padEnd(width)
+  const lines = [`${''.padEnd(labelW)}  ${opts.a.glyph} ${opts.a.label}   ${opts.b.glyph} ${opts.b.label}`]
+  for (const r of rows) {
+    lines.push(`${r.label.padEnd(labelW)} │${bar(r.a, opts.a.glyph)} ${r.a.toFixed(1).padStart(7)} ${unit}`)
+    lines.push(`${''.padEnd(labelW)} │${r.b === undefined ? '(none)'.padEnd(width) : bar(r.b, opts.b.glyph)} ${r.b === undefined ? '' : `${r.b.toFixed(1).padStart(7)} ${unit}`}`)
+  }
+  return lines.join('\n')
+}

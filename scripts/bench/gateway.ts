@@ -41,12 +41,30 @@ export async function bundleWorker(root: string): Promise<{ dir: string; script:
   return { dir, script: join(dir, 'index.js'), ms: performance.now() - t0 }
 }
 
+/** The parsed answer of POST /v1/batch (the fields the bench reads). */
+export interface BatchAnswer {
+  results?: Array<{ index?: number; status: number; data?: Record<string, unknown>; error?: { code: string; message: string } }>
+  summary?: { succeeded: number; failed: number }
+}
+
+export interface BatchCall extends CallResult {
+  answer: BatchAnswer | undefined
+}
+
 export interface Gateway {
   url: string
   /** Milliseconds the Worker itself logged for each POST /v1/batch (its access log), oldest first. */
   workerMs: number[]
+  /** The same, by the X-Request-Id the call sent (see {@link Gateway.batch}). */
+  workerMsById: Map<string, number>
+  /** The Qiniu workload of `operations`, checked: 200 with every operation succeeded. */
   call(): Promise<CallResult>
+  /** Any batch; `problems` holds transport/HTTP/summary problems and errors the Worker logged. */
+  batch(account: string, operations: readonly unknown[], opts?: { requestId?: string }): Promise<BatchCall>
+  /** Bytes of the JSON body of {@link Gateway.call}. */
   bodyBytes: number
+  /** The Worker's R2 binding of that name, reachable from Node (to seed and list it). */
+  r2Bucket(binding: string): ReturnType<Miniflare['getR2Bucket']>
   close(): Promise<void>
 }
 
@@ -57,7 +75,10 @@ export async function startGateway(opts: {
   qiniuEndpoint: string
   accessKey: string
   secretKey: string
-  operations: readonly BenchOp[]
+  /** The batch of {@link Gateway.call} (account `qiniu`). */
+  operations?: readonly BenchOp[]
+  /** More accounts for the ACCOUNTS binding, beside `qiniu` (the embedded `local` R2 account is always there). */
+  accounts?: Record<string, unknown>
   host?: string
   /** Open workerd's DevTools inspector on this port (for the --breakdown CPU profile). */
   inspectorPort?: number
@@ -65,6 +86,7 @@ export async function startGateway(opts: {
   const apiKey = randomBytes(24).toString('base64url')
   const sha256 = createHash('sha256').update(apiKey).digest('hex')
   const workerMs: number[] = []
+  const workerMsById = new Map<string, number>()
   const workerErrors: string[] = []
   // Miniflare 5 takes a new option shape; the classic single-Worker shape goes through its converter.
   const mf = new Miniflare(convertV4MiniflareOptions({
@@ -82,6 +104,7 @@ export async function startGateway(opts: {
       API_KEYS: JSON.stringify([{ sha256, tenant: 'bench', accounts: ['*'] }]),
       ACCOUNTS: JSON.stringify({
         qiniu: { provider: 'qiniu', accessKey: opts.accessKey, secretKey: opts.secretKey, endpoint: opts.qiniuEndpoint },
+        ...opts.accounts,
       }),
       MAX_BODY_BYTES: '10485760',
       DEMO_SEED: 'false',
@@ -90,8 +113,11 @@ export async function startGateway(opts: {
     handleStructuredLogs({ level, message }) {
       if (message.includes('"msg":"request"')) {
         try {
-          const line = JSON.parse(message.slice(message.indexOf('{'))) as { path?: string; ms?: number }
-          if (line.path === '/v1/batch' && typeof line.ms === 'number') workerMs.push(line.ms)
+          const line = JSON.parse(message.slice(message.indexOf('{'))) as { path?: string; ms?: number; requestId?: string }
+          if (line.path === '/v1/batch' && typeof line.ms === 'number') {
+            workerMs.push(line.ms)
+            if (line.requestId) workerMsById.set(line.requestId, line.ms)
+          }
           return
         } catch {
           // not the access log after all
@@ -102,43 +128,56 @@ export async function startGateway(opts: {
   }))
   const base = (await mf.ready).href.replace(/\/+$/, '')
   const batchUrl = `${base}/v1/batch`
-  const payload = () => JSON.stringify({ account: 'qiniu', operations: opts.operations })
-  const n = opts.operations.length
 
+  async function batch(account: string, operations: readonly unknown[], o: { requestId?: string } = {}): Promise<BatchCall> {
+    const n = operations.length
+    // Timed from serialising the request to the parsed answer, as the direct calls are.
+    const t0 = performance.now()
+    const res = await fetch(batchUrl, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${apiKey}`,
+        'Content-Type': 'application/json',
+        ...(o.requestId !== undefined ? { 'X-Request-Id': o.requestId } : {}),
+      },
+      body: JSON.stringify({ account, operations }),
+    })
+    const text = await res.text()
+    let answer: BatchAnswer | undefined
+    try {
+      answer = JSON.parse(text) as BatchAnswer
+    } catch {
+      answer = undefined
+    }
+    const ms = performance.now() - t0
+
+    const problems: string[] = []
+    if (res.status !== 200) {
+      const failed = answer?.results?.filter((r) => r.status < 200 || r.status >= 300) ?? []
+      const sample = failed
+        .slice(0, 3)
+        .map((r) => `${r.status} ${r.error?.code}: ${r.error?.message}`)
+        .join('; ')
+      problems.push(`HTTP ${res.status}${failed.length ? `, ${failed.length} failed ops (${sample})` : `: ${text.slice(0, 300)}`}`)
+    } else if (answer?.summary?.succeeded !== n || answer.results?.length !== n) {
+      problems.push(`expected ${n} succeeded results, got ${answer?.summary?.succeeded} of ${answer?.results?.length}`)
+    }
+    if (workerErrors.length) problems.push(`worker logged: ${workerErrors.splice(0).join(' | ').slice(0, 300)}`)
+    return { ms, problems, status: res.status, text, answer }
+  }
+
+  const qiniuOps = opts.operations ?? []
   return {
     url: base,
     workerMs,
-    bodyBytes: Buffer.byteLength(payload()),
+    workerMsById,
+    bodyBytes: Buffer.byteLength(JSON.stringify({ account: 'qiniu', operations: qiniuOps })),
     async call() {
-      const t0 = performance.now()
-      const res = await fetch(batchUrl, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
-        body: payload(),
-      })
-      const text = await res.text()
-      let answer: { results?: Array<{ status: number; error?: { code: string; message: string } }>; summary?: { succeeded: number; failed: number } } | undefined
-      try {
-        answer = JSON.parse(text)
-      } catch {
-        answer = undefined
-      }
-      const ms = performance.now() - t0
-
-      const problems: string[] = []
-      if (res.status !== 200) {
-        const failed = answer?.results?.filter((r) => r.status < 200 || r.status >= 300) ?? []
-        const sample = failed
-          .slice(0, 3)
-          .map((r) => `${r.status} ${r.error?.code}: ${r.error?.message}`)
-          .join('; ')
-        problems.push(`HTTP ${res.status}${failed.length ? `, ${failed.length} failed ops (${sample})` : `: ${text.slice(0, 300)}`}`)
-      } else if (answer?.summary?.succeeded !== n || answer.results?.length !== n) {
-        problems.push(`expected ${n} succeeded results, got ${answer?.summary?.succeeded} of ${answer?.results?.length}`)
-      }
-      if (workerErrors.length) problems.push(`worker logged: ${workerErrors.splice(0).join(' | ').slice(0, 300)}`)
-      return { ms, problems, status: res.status, text }
+      const { ms, problems, status, text } = await batch('qiniu', qiniuOps)
+      return { ms, problems, status, text }
     },
+    batch,
+    r2Bucket: (binding) => mf.getR2Bucket(binding),
     close: () => mf.dispose(),
   }
 }

@@ -118,7 +118,7 @@ export interface Attribution {
  * whole gap to the next sample; so each sample's weight is capped at 3× the median interval, which
  * keeps waits (e.g. for the upstream's answer) out of the CPU figures.
  */
-export async function attribute(profile: CpuProfile, bundlePath: string, calls: number): Promise<Attribution> {
+export async function attribute(profile: CpuProfile, bundlePath: string, calls: number, phases: readonly Phase[] = PHASES): Promise<Attribution> {
   const lines = (await readFile(bundlePath, 'utf8')).split('\n')
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
@@ -135,7 +135,7 @@ export async function attribute(profile: CpuProfile, bundlePath: string, calls: 
     if (best === -1) {
       for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
         const f = byId.get(x)!.callFrame
-        PHASES.forEach((p, i) => {
+        phases.forEach((p, i) => {
           if ((best === -1 || i < best) && frameMatches(f, p)) best = i
         })
       }
@@ -147,7 +147,7 @@ export async function attribute(profile: CpuProfile, bundlePath: string, calls: 
   const deltas = profile.timeDeltas
   const sortedDeltas = deltas.slice(1).sort((a, b) => a - b)
   const capUs = 3 * (sortedDeltas[Math.floor(sortedDeltas.length / 2)] ?? 100)
-  const totals = new Array<number>(PHASES.length).fill(0)
+  const totals = new Array<number>(phases.length).fill(0)
   let other = 0
   let program = 0
   for (let i = 0; i < profile.samples.length; i++) {
@@ -161,7 +161,7 @@ export async function attribute(profile: CpuProfile, bundlePath: string, calls: 
     else other += us
   }
   const perCall = (us: number) => Math.round((us / 1000 / calls) * 100) / 100
-  const rows = PHASES.map((p, i) => ({ label: p.label, value: perCall(totals[i]!) }))
+  const rows = phases.map((p, i) => ({ label: p.label, value: perCall(totals[i]!) }))
   rows.push({ label: 'other JS (Hono, middleware, engine, runtime APIs)', value: perCall(other) })
   rows.push({ label: 'native, outside JS ((program))', value: perCall(program) })
   const totalMs = rows.reduce((s, r) => s + r.value, 0)

@@ -1,9 +1,12 @@
 /**
  * Progress on stderr: a bar redrawn in place on a terminal, otherwise one line per 10 iterations
- * (so logs and CI output stay readable). Shows the running medians of both kinds.
+ * (so logs and CI output stay readable). Shows the running medians of both kinds (or a given text).
  */
 import type { Writable } from 'node:stream'
 import { quantile } from './stats.ts'
+
+/** The median of `xs` to 0.1 ms, or '–' with none yet. */
+export const median = (xs: readonly number[]) => (xs.length ? quantile([...xs].sort((a, b) => a - b), 0.5).toFixed(1) : '–')
 
 export class Progress {
   private readonly total: number
@@ -17,10 +20,10 @@ export class Progress {
     this.stream = stream
   }
 
-  tick(phase: string, samples: { gateway: readonly number[]; direct: readonly number[] }): void {
+  /** One step done; `samples` (gateway and direct so far) or a ready-made status text. */
+  tick(phase: string, samples: { gateway: readonly number[]; direct: readonly number[] } | string): void {
     this.count++
-    const med = (xs: readonly number[]) => (xs.length ? quantile([...xs].sort((a, b) => a - b), 0.5).toFixed(1) : '–')
-    const so = `p50 so far: gateway ${med(samples.gateway)} ms, direct ${med(samples.direct)} ms`
+    const so = typeof samples === 'string' ? samples : `p50 so far: gateway ${median(samples.gateway)} ms, direct ${median(samples.direct)} ms`
     const secs = ((performance.now() - this.started) / 1000).toFixed(0)
     const n = `${String(this.count).padStart(String(this.total).length)}/${this.total}`
     if (this.stream.isTTY) {
