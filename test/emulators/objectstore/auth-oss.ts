@@ -22,7 +22,7 @@
  * No Authorization header → 403 AccessDenied.
  */
 import { createRequire } from 'node:module'
-import { parseAmzDate, queryPairs, safeEqual } from './auth-s3.ts'
+import { parseAmzDate, parseV4Components, queryPairs, safeEqual } from './auth-common.ts'
 import { ApiError, type AuthOptions, type AuthResult, type ReceivedRequest } from './types.ts'
 
 interface SignUtils {
@@ -133,21 +133,12 @@ export interface OssV4Authorization {
 
 /** Parses an `OSS4-HMAC-SHA256 ...` header; undefined when malformed. */
 export function parseOssV4Authorization(header: string): OssV4Authorization | undefined {
-  const parts = new Map<string, string>()
-  for (const p of header.slice('OSS4-HMAC-SHA256 '.length).split(',')) {
-    const t = p.trim()
-    const i = t.indexOf('=')
-    if (i <= 0) return undefined
-    parts.set(t.slice(0, i), t.slice(i + 1))
-  }
-  const cred = parts.get('Credential')
-  const signature = parts.get('Signature')
-  const additional = parts.get('AdditionalHeaders')
-  if (cred === undefined || signature === undefined || parts.size !== (additional === undefined ? 2 : 3)) return undefined
-  const c = cred.split('/')
-  if (c.length !== 5 || c.some((x) => x === '') || !/^[0-9a-f]{64}$/.test(signature)) return undefined
+  const v4 = parseV4Components(header.slice('OSS4-HMAC-SHA256 '.length), { required: ['Credential', 'Signature'], optional: ['AdditionalHeaders'] })
+  if (!v4) return undefined
+  const additional = v4.parts.get('AdditionalHeaders')
   const additionalHeaders = additional === undefined || additional === '' ? [] : additional.split(';')
-  return { accessKey: c[0]!, date: c[1]!, region: c[2]!, product: c[3]!, terminator: c[4]!, additionalHeaders, signature }
+  const [accessKey, date, region, product, terminator] = v4.scope as [string, string, string, string, string]
+  return { accessKey, date, region, product, terminator, additionalHeaders, signature: v4.signature }
 }
 
 async function verifyV4(req: ReceivedRequest, header: string, opts: AuthOptions): Promise<AuthResult> {

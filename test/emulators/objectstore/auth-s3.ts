@@ -28,8 +28,9 @@
  *
  * No Authorization header → 403 AccessDenied (presigned URLs are not supported).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { parseAmzDate, parseV4Components, queryPairs, safeEqual, SHA256_HEX_RE } from './auth-common.ts'
 import { ApiError, type AuthOptions, type AuthResult, type ReceivedRequest } from './types.ts'
 
 // The smithy packages are loaded through require (their CommonJS builds): under vitest's
@@ -41,9 +42,6 @@ const { HttpRequest } = require('@smithy/protocol-http') as typeof import('@smit
 const { SignatureV4 } = require('@smithy/signature-v4') as typeof import('@smithy/signature-v4')
 type HttpRequest = import('@smithy/protocol-http').HttpRequest
 
-const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/
-const SHA256_HEX_RE = /^[0-9a-f]{64}$/
-
 /** Sub-resources that V2 signs (aws-sdk-js v2 `lib/signers/s3.js`; the CTYun SDK has the same). */
 export const V2_SUBRESOURCES = [
   'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy',
@@ -52,36 +50,6 @@ export const V2_SUBRESOURCES = [
   'response-content-type', 'response-content-language', 'response-expires', 'response-cache-control',
   'response-content-disposition', 'response-content-encoding',
 ]
-
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
-
-/** Parses `YYYYMMDDTHHMMSSZ`; NaN when malformed or not a real date. */
-export function parseAmzDate(s: string): number {
-  const m = AMZ_DATE_RE.exec(s)
-  if (!m) return NaN
-  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)
-  return new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') === s ? t : NaN
-}
-
-/** Decodes a query component the way URLSearchParams does ('+' is a space). Throws on bad escapes. */
-export function decodeQueryComponent(s: string): string {
-  return decodeURIComponent(s.replace(/\+/g, ' '))
-}
-
-/** All query parameters as received, decoded, in order (a name may repeat). Throws URIError. */
-export function queryPairs(rawQuery: string): Array<[string, string]> {
-  const out: Array<[string, string]> = []
-  for (const part of rawQuery.split('&')) {
-    if (part === '') continue
-    const i = part.indexOf('=')
-    out.push(i < 0 ? [decodeQueryComponent(part), ''] : [decodeQueryComponent(part.slice(0, i)), decodeQueryComponent(part.slice(i + 1))])
-  }
-  return out
-}
 
 /** RFC 3986 encoding of everything but unreserved characters and '/'. */
 export function s3CanonicalPath(decodedPath: string): string {
@@ -142,24 +110,12 @@ export interface V4Authorization {
 
 /** Parses an `AWS4-HMAC-SHA256 ...` header; undefined when malformed. */
 export function parseV4Authorization(header: string): V4Authorization | undefined {
-  const rest = header.slice('AWS4-HMAC-SHA256 '.length)
-  const parts = new Map<string, string>()
-  for (const p of rest.split(',')) {
-    const t = p.trim()
-    const i = t.indexOf('=')
-    if (i <= 0) return undefined
-    parts.set(t.slice(0, i), t.slice(i + 1))
-  }
-  const cred = parts.get('Credential')
-  const signed = parts.get('SignedHeaders')
-  const signature = parts.get('Signature')
-  if (cred === undefined || signed === undefined || signature === undefined || parts.size !== 3) return undefined
-  const c = cred.split('/')
-  if (c.length !== 5 || c.some((x) => x === '')) return undefined
-  if (!/^[0-9a-f]{64}$/.test(signature)) return undefined
-  const signedHeaders = signed.split(';')
+  const v4 = parseV4Components(header.slice('AWS4-HMAC-SHA256 '.length), { required: ['Credential', 'SignedHeaders', 'Signature'] })
+  if (!v4) return undefined
+  const signedHeaders = v4.parts.get('SignedHeaders')!.split(';')
   if (signedHeaders.some((h) => h === '' || h !== h.toLowerCase())) return undefined
-  return { accessKey: c[0]!, date: c[1]!, region: c[2]!, service: c[3]!, terminator: c[4]!, signedHeaders, signature }
+  const [accessKey, date, region, service, terminator] = v4.scope as [string, string, string, string, string]
+  return { accessKey, date, region, service, terminator, signedHeaders, signature: v4.signature }
 }
 
 async function verifyV4(req: ReceivedRequest, header: string, opts: AuthOptions): Promise<AuthResult> {

@@ -4,6 +4,7 @@
  * x-oss-ec when the EC is known: the emulator only sends EC values the OSS docs list).
  */
 import { verifyOss } from './auth-oss.ts'
+import { codeForStatus, commonErrors, COMMON_MESSAGES } from './dialect-common.ts'
 import { ApiError, type Dialect } from './types.ts'
 import { buildXml, el, node } from './xml.ts'
 
@@ -12,28 +13,13 @@ const ARCHIVE = ['Archive', 'ColdArchive', 'DeepColdArchive']
 const ACLS = ['private', 'public-read', 'public-read-write', 'default']
 const TIERS = ['Expedited', 'Standard', 'Bulk']
 
-const STATUS_CODES: Record<number, string> = {
-  400: 'InvalidArgument',
-  403: 'AccessDenied',
-  404: 'NoSuchKey',
-  405: 'MethodNotAllowed',
-  409: 'OperationAborted',
-  412: 'PreconditionFailed',
-  500: 'InternalError',
-  501: 'NotImplemented',
-  503: 'SlowDown',
-}
 const MESSAGES: Record<string, string> = {
+  ...COMMON_MESSAGES,
   AccessDenied: 'You have no right to access this object.',
-  InternalError: 'We encountered an internal error. Please try again.',
-  SlowDown: 'Please reduce your request rate.',
-  ServiceUnavailable: 'Service is unable to handle request.',
-  NoSuchKey: 'The specified key does not exist.',
   NoSuchBucket: 'The specified bucket does not exist.',
   OperationAborted: 'A conflicting conditional operation is currently in progress against this resource.',
   PreconditionFailed: 'At least one of the pre-conditions you specified did not hold.',
   InvalidArgument: 'Invalid argument.',
-  MethodNotAllowed: 'The specified method is not allowed against this resource.',
   NotImplemented: 'The emulator does not implement this request.',
 }
 
@@ -61,12 +47,12 @@ export const ossDialect: Dialect = {
   },
   idHeaders: (requestId) => ({ 'x-oss-request-id': requestId }),
   errorHeaders: (err): Record<string, string> => (err.ec === undefined ? {} : { 'x-oss-ec': err.ec }),
-  codeForStatus: (status) => STATUS_CODES[status] ?? (status >= 500 ? 'InternalError' : 'InvalidArgument'),
+  codeForStatus: codeForStatus('InvalidArgument'),
   messageFor: (code) => MESSAGES[code] ?? code,
   errors: {
+    ...commonErrors(MESSAGES),
     // OSS documents the EC (0016-00000606) but not the <Code>; InvalidDigest is the emulator's choice.
     missingContentMd5: () => new ApiError(400, 'InvalidDigest', 'Missing required header for this request: Content-MD5', { ec: '0016-00000606' }),
-    invalidDigest: () => new ApiError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.'),
     badDigest: (expected, computed) =>
       new ApiError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.', { fields: [['ExpectedDigest', expected], ['CalculatedDigest', computed]] }),
     invalidStorageClass: (v) => new ApiError(400, 'InvalidArgument', `Invalid storage class: ${v}`, { fields: [['ArgumentName', 'x-oss-storage-class'], ['ArgumentValue', v]] }),
@@ -75,12 +61,7 @@ export const ossDialect: Dialect = {
     restoreInProgress: () => new ApiError(409, 'RestoreAlreadyInProgress', 'The restore operation is in progress.'),
     frozen: (cls) => new ApiError(403, 'InvalidObjectState', `The operation is not valid for the object's state (${cls}: restore the object first)`),
     fileAlreadyExists: () => new ApiError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.'),
-    noSuchBucket: (bucket) => new ApiError(404, 'NoSuchBucket', MESSAGES.NoSuchBucket!, { fields: [['BucketName', bucket]] }),
-    noSuchKey: (key) => new ApiError(404, 'NoSuchKey', MESSAGES.NoSuchKey!, { fields: [['Key', key]] }),
-    noSuchVersion: (key, versionId) => new ApiError(404, 'NoSuchVersion', 'The specified version does not exist.', { fields: [['Key', key], ['VersionId', versionId]] }),
     malformedXml: () => new ApiError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.'),
-    invalidArgument: (message, name, value) =>
-      new ApiError(400, 'InvalidArgument', message, name === undefined ? {} : { fields: [['ArgumentName', name], ['ArgumentValue', value ?? '']] }),
     notImplemented: (what) => new ApiError(501, 'NotImplemented', `The emulator does not implement this request (${what}).`),
   },
   // OSS: "if the source and destination are the same object, only the metadata is changed".

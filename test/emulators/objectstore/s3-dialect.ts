@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { verifyS3 } from './auth-s3.ts'
+import { codeForStatus, commonErrors, COMMON_MESSAGES } from './dialect-common.ts'
 import { ApiError, type Dialect } from './types.ts'
 import { buildXml, el, node, type XmlNode } from './xml.ts'
 
@@ -17,28 +18,13 @@ const ARCHIVE = ['GLACIER', 'DEEP_ARCHIVE']
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control']
 const TIERS = ['Expedited', 'Standard', 'Bulk']
 
-const STATUS_CODES: Record<number, string> = {
-  400: 'InvalidRequest',
-  403: 'AccessDenied',
-  404: 'NoSuchKey',
-  405: 'MethodNotAllowed',
-  409: 'OperationAborted',
-  412: 'PreconditionFailed',
-  500: 'InternalError',
-  501: 'NotImplemented',
-  503: 'SlowDown',
-}
 const MESSAGES: Record<string, string> = {
+  ...COMMON_MESSAGES,
   AccessDenied: 'Access Denied',
-  InternalError: 'We encountered an internal error. Please try again.',
-  SlowDown: 'Please reduce your request rate.',
-  ServiceUnavailable: 'Service is unable to handle request.',
-  NoSuchKey: 'The specified key does not exist.',
   NoSuchBucket: 'The specified bucket does not exist',
   OperationAborted: 'A conflicting conditional operation is currently in progress against this resource. Please try again.',
   PreconditionFailed: 'At least one of the pre-conditions you specified did not hold',
   InvalidRequest: 'Invalid Request',
-  MethodNotAllowed: 'The specified method is not allowed against this resource.',
   NotImplemented: 'A header you provided implies functionality that is not implemented',
 }
 
@@ -85,11 +71,11 @@ export const s3Dialect: Dialect = {
   },
   idHeaders: (requestId, hostId) => ({ 'x-amz-request-id': requestId, 'x-amz-id-2': hostId }),
   errorHeaders: () => ({}),
-  codeForStatus: (status) => STATUS_CODES[status] ?? (status >= 500 ? 'InternalError' : 'InvalidRequest'),
+  codeForStatus: codeForStatus('InvalidRequest'),
   messageFor: (code) => MESSAGES[code] ?? code,
   errors: {
+    ...commonErrors(MESSAGES),
     missingContentMd5: () => new ApiError(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5'),
-    invalidDigest: () => new ApiError(400, 'InvalidDigest', 'The Content-MD5 you specified was invalid.'),
     badDigest: (expected, computed) =>
       new ApiError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.', {
         fields: [['ExpectedDigest', expected], ['CalculatedDigest', computed]],
@@ -101,12 +87,7 @@ export const s3Dialect: Dialect = {
     frozen: (cls) =>
       new ApiError(403, 'InvalidObjectState', `The operation is not valid for the object's storage class (${cls}: restore the object first)`, { fields: [['StorageClass', cls]] }),
     fileAlreadyExists: () => new ApiError(412, 'PreconditionFailed', MESSAGES.PreconditionFailed!),
-    noSuchBucket: (bucket) => new ApiError(404, 'NoSuchBucket', MESSAGES.NoSuchBucket!, { fields: [['BucketName', bucket]] }),
-    noSuchKey: (key) => new ApiError(404, 'NoSuchKey', MESSAGES.NoSuchKey!, { fields: [['Key', key]] }),
-    noSuchVersion: (key, versionId) => new ApiError(404, 'NoSuchVersion', 'The specified version does not exist.', { fields: [['Key', key], ['VersionId', versionId]] }),
     malformedXml: () => new ApiError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'),
-    invalidArgument: (message, name, value) =>
-      new ApiError(400, 'InvalidArgument', message, name === undefined ? {} : { fields: [['ArgumentName', name], ['ArgumentValue', value ?? '']] }),
     notImplemented: (what) => new ApiError(501, 'NotImplemented', `A header you provided implies functionality that is not implemented (${what})`),
   },
   copyInPlaceAllowed: false,

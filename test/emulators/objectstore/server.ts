@@ -1,8 +1,9 @@
 /**
- * Object-store emulator: one node:http server core with two dialects, S3-compatible (AWS S3,
- * MinIO, CTYun OOS; s3-dialect.ts) and Aliyun OSS (oss-dialect.ts). The requests and their
- * semantics are in operations.ts, signatures in auth-s3.ts / auth-oss.ts, XML in xml.ts, state
- * in store.ts.
+ * Object-store emulator: one core with two dialects, S3-compatible (AWS S3, MinIO, CTYun OOS;
+ * s3-dialect.ts) and Aliyun OSS (oss-dialect.ts), on the shared emulator server
+ * (../http-server.ts). The requests and their semantics are in operations.ts, signatures in
+ * auth-s3.ts / auth-oss.ts, XML in xml.ts, state in store.ts, bucket/key addressing in
+ * addressing.ts.
  *
  * Addressing:
  *   - path-style (the main path, and the only one a Worker's fetch can use because it cannot set
@@ -27,14 +28,18 @@
  *           other requests: the whole request answers `code` with an error document.
  *   inner-error  DeleteObjects/CopyObject: HTTP 200 whose body is an <Error> document.
  *   delay / drop (apply or not) / garbage (200 with a truncated XML body) as for Qiniu.
- * Control endpoints (no auth): /__emulator/... — see ../control.ts.
+ * Control endpoints (no auth): /__emulator/... — see ../control.ts (served by ../control-routes.ts);
+ * their errors answer JSON `{error}`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
 import type { ObjectStoreLogEntry, ObjectStoreOperation } from '../control.ts'
+import { RequestLog } from '../control-routes.ts'
 import { FaultError, FaultRegistry, ALL_FAULT_KINDS } from '../faults.ts'
-import { queryPairs } from './auth-s3.ts'
+import { BodyTooLarge, dropConnection, readBody, retryAfterHeader, sendJson, sleep } from '../http-io.ts'
+import { startEmulatorServer } from '../http-server.ts'
+import { address, joinedHeaders, type Addressing } from './addressing.ts'
+import { queryPairs } from './auth-common.ts'
 import { classify, parseCopySource, prepare, type Answer, type CopySource, type OpEnv, type Plan, type RequestInfo } from './operations.ts'
 import { ossDialect } from './oss-dialect.ts'
 import { s3Dialect, s3HostId } from './s3-dialect.ts'
@@ -72,79 +77,12 @@ export interface ObjectStoreEmulator {
   faults: FaultRegistry
 }
 
-const LOG_CAP = 10_000
 const DEFAULT_PORT = { s3: 9000, oss: 9100 } as const
 const DEFAULT_SUFFIX = { s3: '.s3.local', oss: '.oss.local' } as const
-
-class ControlError extends Error {
-  readonly status: number
-  constructor(status: number, message: string) {
-    super(message)
-    this.status = status
-  }
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let tooBig = false
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > max) tooBig = true
-      else chunks.push(c)
-    })
-    req.on('end', () => (tooBig ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))))
-    req.on('error', reject)
-  })
-}
-
-/** Request headers with lower-case names, repeated values joined by ','. */
-function joinedHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [name, values] of Object.entries(req.headersDistinct)) if (values !== undefined) out[name] = values.join(',')
-  return out
-}
-
-function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1)
-  const i = host.lastIndexOf(':')
-  return (i >= 0 ? host.slice(0, i) : host).toLowerCase()
-}
-
-interface Addressing {
-  virtual: boolean
-  bucket: string | undefined
-  key: string | undefined
-}
-
-/** Bucket and key from the Host and the raw path; throws URIError on bad escapes. */
-function address(rawPath: string, hostHeader: string | undefined, suffixes: readonly string[]): Addressing {
-  const name = hostName(hostHeader ?? '')
-  const suffix = suffixes.find((s) => name.endsWith(s) && name.length > s.length)
-  const dec = (s: string) => {
-    const v = decodeURIComponent(s)
-    if (!v.isWellFormed()) throw new URIError('not UTF-8')
-    return v
-  }
-  if (suffix !== undefined) {
-    const rest = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath
-    return { virtual: true, bucket: name.slice(0, -suffix.length), key: rest === '' ? undefined : dec(rest) }
-  }
-  const p = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath
-  if (p === '') return { virtual: false, bucket: undefined, key: undefined }
-  const i = p.indexOf('/')
-  if (i < 0) return { virtual: false, bucket: dec(p), key: undefined }
-  const keyRaw = p.slice(i + 1)
-  return { virtual: false, bucket: dec(p.slice(0, i)), key: keyRaw === '' ? undefined : dec(keyRaw) }
-}
 
 export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions): Promise<ObjectStoreEmulator> {
   const dialect = opts.dialect === 's3' ? s3Dialect : ossDialect
   const host = opts.host ?? '127.0.0.1'
-  const port = opts.port ?? DEFAULT_PORT[opts.dialect]
   const suffixes = (opts.virtualHostSuffixes ?? [DEFAULT_SUFFIX[opts.dialect]]).map((s) => s.toLowerCase())
   const maxSkewMs = opts.maxSkewMs ?? 15 * 60_000
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024
@@ -152,18 +90,8 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
   const credentials = new Map(Object.entries(opts.credentials))
   const store = new ObjectStore(dialect, { now })
   const faults = new FaultRegistry({ kinds: ALL_FAULT_KINDS, errorCodes: true })
-  const logs = new Map<string, ObjectStoreLogEntry[]>()
+  const log = new RequestLog<ObjectStoreLogEntry>()
   const env: OpEnv = { dialect, store, now, restoreDelayMs: opts.restoreDelayMs }
-  const tag = `[${dialect.id}-emulator]`
-
-  function record(buckets: ReadonlySet<string>, entry: ObjectStoreLogEntry): void {
-    for (const b of buckets) {
-      let l = logs.get(b)
-      if (!l) logs.set(b, (l = []))
-      l.push(entry)
-      if (l.length > LOG_CAP) l.splice(0, l.length - LOG_CAP)
-    }
-  }
 
   function write(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer, head: boolean): void {
     if (res.headersSent || res.destroyed) return
@@ -182,11 +110,6 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
     }
   }
 
-  const delay = (ms: number) =>
-    new Promise<void>((resolve) => {
-      setTimeout(resolve, ms).unref()
-    })
-
   async function handleProvider(req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string): Promise<void> {
     const at = now()
     const method = req.method ?? 'GET'
@@ -203,7 +126,7 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
     let auth: AuthResult | undefined
     let ops = 1
     const buckets = new Set<string>()
-    const log = (a: Answer | undefined, httpStatus: number, fault?: ObjectStoreLogEntry['fault']) => {
+    const logAnswer = (a: Answer | undefined, httpStatus: number, fault?: ObjectStoreLogEntry['fault']) => {
       const e: ObjectStoreLogEntry = {
         method,
         path: rawPath,
@@ -222,10 +145,10 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
       if (a?.errorCode !== undefined) e.errorCode = a.errorCode
       if (a?.keyErrors !== undefined) e.keyErrors = a.keyErrors
       if (fault) e.fault = fault
-      record(buckets, e)
+      log.record(buckets, e)
     }
     const answer = (a: Answer, fault?: ObjectStoreLogEntry['fault']) => {
-      log(a, a.status, fault)
+      logAnswer(a, a.status, fault)
       write(res, a.status, { ...ids, ...a.headers }, a.body, head)
     }
     const fail = (e: ApiError, fault?: ObjectStoreLogEntry['fault']) => answer(errorAnswer(e, requestId, hostId), fault)
@@ -289,7 +212,7 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
 
     // Fault rules.
     const delayMs = faults.takeDelay(buckets)
-    if (delayMs > 0) await delay(delayMs)
+    if (delayMs > 0) await sleep(delayMs)
     const terminal = faults.takeTerminal(buckets)
     const run = (hits: Parameters<Plan['run']>[0]): Answer => {
       try {
@@ -303,8 +226,7 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
       switch (terminal.kind) {
         case 'http': {
           const code = terminal.errorCode ?? dialect.codeForStatus(terminal.status)
-          const extra: Record<string, string> = {}
-          if (terminal.retryAfter !== undefined) extra['Retry-After'] = String(terminal.retryAfter)
+          const extra = retryAfterHeader(terminal)
           const a: Answer =
             terminal.body !== undefined
               ? { status: terminal.status, headers: extra, body: terminal.body }
@@ -319,8 +241,8 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
         }
         case 'drop':
           if (terminal.apply) run(new Map())
-          log(undefined, 0, 'drop')
-          res.socket?.destroy()
+          logAnswer(undefined, 0, 'drop')
+          dropConnection(res)
           return
       }
     }
@@ -342,171 +264,41 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
     answer(a, delayMs > 0 ? 'delay' : hits.size > 0 ? 'op' : undefined)
   }
 
-  async function readJson(req: IncomingMessage): Promise<unknown> {
-    let raw: string
-    try {
-      raw = (await readBody(req, maxBody * 2)).toString('utf8')
-    } catch (e) {
-      if (e instanceof BodyTooLarge) throw new ControlError(413, 'request entity too large')
-      throw e
-    }
-    if (raw.trim() === '') return undefined
-    try {
-      return JSON.parse(raw)
-    } catch {
-      throw new ControlError(400, 'body is not valid JSON')
+  /** Control errors are JSON; a provider client expects the dialect's XML document, even from an emulator bug. */
+  function sendError(req: IncomingMessage, res: ServerResponse, err: { status: number; message: string }, where: { control: boolean; internal: boolean }): void {
+    if (where.control || !where.internal) return sendJson(res, err.status, { error: err.message })
+    const body = dialect.errorXml(new ApiError(500, 'InternalError', err.message), 'emulator', 'emulator')
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(500, { 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(body)) })
+      res.end(req.method === 'HEAD' ? undefined : body)
     }
   }
 
-  function sendJson(res: ServerResponse, status: number, v: unknown): void {
-    const body = JSON.stringify(v)
-    if (res.headersSent || res.destroyed) return
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(body)) })
-    res.end(body)
-  }
-
-  async function handleControl(req: IncomingMessage, res: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
-    const method = req.method ?? 'GET'
-    const json = (status: number, v: unknown) => sendJson(res, status, v)
-    const requireBucket = (): string => {
-      const b = query.get('bucket')
-      if (!b) throw new ControlError(400, 'query parameter "bucket" is required')
-      return b
-    }
-    const bm = /^\/__emulator\/buckets\/([^/]+)$/.exec(pathname)
-    if (bm) {
-      let bucket: string
-      try {
-        bucket = decodeURIComponent(bm[1]!)
-      } catch {
-        throw new ControlError(400, 'bad bucket name')
-      }
-      switch (method) {
-        case 'PUT': {
-          const body = (await readJson(req)) ?? {}
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError(400, 'body must be {"objects": [...], "versioning"?: ...}')
-          return json(200, { bucket, objects: store.putBucket(bucket, body) })
-        }
-        case 'PATCH': {
-          const n = store.patchBucket(bucket, (await readJson(req)) ?? {})
-          if (n === undefined) throw new ControlError(404, 'no such bucket')
-          return json(200, { bucket, objects: n })
-        }
-        case 'GET': {
-          req.resume()
-          const state = store.bucketState(bucket)
-          if (!state) throw new ControlError(404, 'no such bucket')
-          return json(200, state)
-        }
-        case 'DELETE':
-          req.resume()
-          return json(200, { deleted: store.deleteBucket(bucket) })
-        default:
-          throw new ControlError(405, 'method not allowed')
-      }
-    }
-    if (pathname === '/__emulator/faults') {
-      switch (method) {
-        case 'POST':
-          return json(201, faults.add(await readJson(req)))
-        case 'GET':
-          req.resume()
-          return json(200, faults.list(requireBucket()))
-        case 'DELETE':
-          req.resume()
-          return json(200, { cleared: faults.clear(requireBucket()) })
-        default:
-          throw new ControlError(405, 'method not allowed')
-      }
-    }
-    if (pathname === '/__emulator/log') {
-      req.resume()
-      const bucket = requireBucket()
-      switch (method) {
-        case 'GET':
-          return json(200, logs.get(bucket) ?? [])
-        case 'DELETE': {
-          const n = logs.get(bucket)?.length ?? 0
-          logs.delete(bucket)
-          return json(200, { cleared: n })
-        }
-        default:
-          throw new ControlError(405, 'method not allowed')
-      }
-    }
-    throw new ControlError(404, 'unknown control route')
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/'
-    const qi = url.indexOf('?')
-    const rawPath = qi < 0 ? url : url.slice(0, qi)
-    const rawQuery = qi < 0 ? '' : url.slice(qi + 1)
-    const control = rawPath.startsWith('/__emulator/')
-    try {
-      if (control) return await handleControl(req, res, rawPath, new URLSearchParams(rawQuery))
-      return await handleProvider(req, res, rawPath, rawQuery)
-    } catch (e) {
-      if (e instanceof ControlError) return sendJson(res, e.status, { error: e.message })
-      if (e instanceof SeedError || e instanceof FaultError) return sendJson(res, 400, { error: e.message })
-      // Never print request headers or bodies (they carry signatures).
-      console.error(`${tag} internal error on ${req.method} ${rawPath}: ${e instanceof Error ? e.message : String(e)}`)
-      if (control) return sendJson(res, 500, { error: 'emulator internal error' })
-      const body = dialect.errorXml(new ApiError(500, 'InternalError', 'emulator internal error'), 'emulator', 'emulator')
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(body)) })
-        res.end(req.method === 'HEAD' ? undefined : body)
-      }
-    }
-  }
-
-  const server = createServer((req, res) => {
-    void handle(req, res)
-  })
-  server.keepAliveTimeout = 5_000
-
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      server.off('listening', onListening)
-      const where = `${host}:${port}`
-      const hint =
-        e.code === 'EADDRINUSE'
-          ? `${where} is already in use (is another emulator or test run active?)`
-          : e.code === 'EACCES'
-            ? `no permission to listen on ${where}`
-            : e.code === 'EADDRNOTAVAIL'
-              ? `address ${host} is not available on this machine`
-              : e.message
-      const err = new Error(`${dialect.label} emulator cannot listen on ${where}: ${hint}`) as NodeJS.ErrnoException
-      if (e.code !== undefined) err.code = e.code
-      reject(err)
-    }
-    const onListening = () => {
-      server.off('error', onError)
-      resolve()
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen(port, host)
-  })
-
-  const actualPort = (server.address() as AddressInfo).port
-  const hostPart = host.includes(':') ? `[${host}]` : host
-  let closed: Promise<void> | undefined
-  return {
-    url: `http://${hostPart}:${actualPort}`,
-    port: actualPort,
-    dialect,
-    store,
-    faults,
-    close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()))
-        server.closeAllConnections()
-      })
-      return closed
+  const server = await startEmulatorServer({
+    label: dialect.label,
+    name: dialect.id,
+    host,
+    port: opts.port ?? DEFAULT_PORT[opts.dialect],
+    control: {
+      buckets: {
+        badName: { code: 'InvalidParameter', message: 'bad bucket name' },
+        missing: { code: 'NotFound', message: 'no such bucket' },
+        putShape: 'body must be {"objects": [...], "versioning"?: ...}',
+        put: (bucket, body) => store.putBucket(bucket, body),
+        patch: (bucket, body) => store.patchBucket(bucket, body),
+        get: (bucket) => store.bucketState(bucket),
+        delete: (bucket) => store.deleteBucket(bucket),
+      },
+      faults,
+      log,
+      // Seeds carry object bodies (base64), so they may be larger than one provider request.
+      maxBody: maxBody * 2,
     },
-  }
+    provider: handleProvider,
+    isBadInput: (e) => e instanceof SeedError || e instanceof FaultError,
+    sendError,
+  })
+  return { url: server.url, port: server.port, dialect, store, faults, close: server.close }
 }
 
 /** The S3-compatible emulator (default 127.0.0.1:9000). */

@@ -1,6 +1,7 @@
 /**
- * Aliyun PDS (Drive and Photo Service) emulator: a plain node:http server serving `/v2/batch` with
- * `resource: "file"` (provider-protocols §4) over in-memory drives (see pds-store.ts).
+ * Aliyun PDS (Drive and Photo Service) emulator: `/v2/batch` with `resource: "file"`
+ * (provider-protocols §4) over in-memory drives (see pds-store.ts), on the shared emulator server
+ * (../http-server.ts).
  *
  * Provider endpoint (auth required): POST /v2/batch
  *   - `Authorization: Bearer <token>` with a token the emulator was started with, else 401
@@ -14,7 +15,8 @@
  *   - The answer is 200 `{responses: [...]}` in a DIFFERENT order from the requests (shuffled, and
  *     never the request order when there are two or more), so a client must match them by id.
  * Control endpoints (no auth): /__emulator/... — the same routes as the Qiniu emulator, with drive
- * ids for buckets and files for objects; see test/emulators/control.ts.
+ * ids for buckets and files for objects; see ../control.ts (served by ../control-routes.ts).
+ * Errors answer `{code, message}`; every answer carries an `x-ca-request-id` header.
  *
  * Fault rules are the shared registry's, scoped to a drive (`bucket`) and a file id (`key`; a child
  * request touches its file and its destination folder). An `op` rule answers that child with status
@@ -24,11 +26,13 @@
  * Order of checks: route → method (405) → body size (413) → auth (401) → body shape (400) → faults →
  * child requests. So a request that fails auth or validation does not consume fault rules.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
 import { FaultError, FaultRegistry, type FaultTarget } from '../faults.ts'
+import { RequestLog } from '../control-routes.ts'
 import type { PdsLogEntry } from '../control.ts'
+import { dropConnection, mediaType, readBody, retryAfterHeader, sendJsonText, sleep } from '../http-io.ts'
+import { startEmulatorServer } from '../http-server.ts'
 import { PdsStore, SeedError, type SubResult } from './pds-store.ts'
 
 export interface PdsEmulatorOptions {
@@ -55,7 +59,6 @@ export interface PdsEmulator {
 
 export const MAX_REQUESTS = 100
 const MAX_BODY = 16 * 1024 * 1024
-const LOG_CAP = 10_000
 
 const DEFAULT_CODES: Record<number, string> = {
   400: 'InvalidParameter',
@@ -70,34 +73,7 @@ const DEFAULT_CODES: Record<number, string> = {
 const defaultCode = (status: number) => DEFAULT_CODES[status] ?? (status >= 500 ? 'InternalError' : `Error${status}`)
 const errorBody = (code: string, message: string) => JSON.stringify({ code, message })
 
-class HttpError extends Error {
-  readonly status: number
-  readonly code: string
-  constructor(status: number, code: string, message: string) {
-    super(message)
-    this.status = status
-    this.code = code
-  }
-}
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let tooBig = false
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > MAX_BODY) tooBig = true
-      else chunks.push(c)
-    })
-    req.on('end', () => (tooBig ? reject(new HttpError(413, 'EntityTooLarge', 'request entity too large')) : resolve(Buffer.concat(chunks))))
-    req.on('error', reject)
-  })
-}
-
-const mediaType = (ct: string | undefined) => (ct ?? '').split(';')[0]!.trim().toLowerCase()
 
 /** One child request as parsed: runnable, or answered at once with `early`. */
 interface Child {
@@ -153,35 +129,15 @@ function shuffled<T>(items: T[]): T[] {
   return out
 }
 
+
 export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmulator> {
-  const host = opts.host ?? '127.0.0.1'
-  const port = opts.port ?? 9200
   const tokens = opts.tokens.map((t) => Buffer.from(t))
   const store = new PdsStore(opts.now ? { now: opts.now } : {})
   const faults = new FaultRegistry()
-  const logs = new Map<string, PdsLogEntry[]>()
+  const log = new RequestLog<PdsLogEntry>()
 
-  function record(drives: ReadonlySet<string>, entry: PdsLogEntry): void {
-    for (const d of drives) {
-      let l = logs.get(d)
-      if (!l) logs.set(d, (l = []))
-      l.push(entry)
-      if (l.length > LOG_CAP) l.splice(0, l.length - LOG_CAP)
-    }
-  }
-
-  function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
-    if (res.headersSent || res.destroyed) return
-    res.writeHead(status, {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-store',
-      'Content-Length': String(Buffer.byteLength(body)),
-      ...extra,
-    })
-    res.end(body)
-  }
   const sendError = (res: ServerResponse, status: number, code: string, message: string, extra?: Record<string, string>) =>
-    send(res, status, errorBody(code, message), extra)
+    sendJsonText(res, status, errorBody(code, message), extra)
 
   /** Whether the request carries an accepted Bearer token (compared in constant time). */
   function authenticate(req: IncomingMessage): { scheme: 'Bearer' | 'none'; valid: boolean } {
@@ -191,11 +147,6 @@ export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmu
     return { scheme: 'Bearer', valid: tokens.some((t) => t.length === given.length && timingSafeEqual(t, given)) }
   }
 
-  const delay = (ms: number) =>
-    new Promise<void>((resolve) => {
-      setTimeout(resolve, ms).unref()
-    })
-
   async function handleBatch(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const at = Date.now()
     const method = req.method ?? 'GET'
@@ -203,7 +154,7 @@ export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmu
       req.resume()
       return sendError(res, 405, 'MethodNotAllowed', 'POST only', { Allow: 'POST' })
     }
-    const raw = (await readBody(req)).toString('utf8')
+    const raw = (await readBody(req, MAX_BODY)).toString('utf8')
 
     // Parse first (without answering) so that every outcome can be logged against its drives.
     let json: unknown
@@ -223,24 +174,24 @@ export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmu
       ('children' in parsed ? children.map((c) => c.targets) : rawRequests.map((r) => targetsOf(isObj(r) ? r.body : undefined))).flat().map((t) => t.bucket),
     )
     const auth = authenticate(req)
-    const log = (httpStatus: number, fault?: PdsLogEntry['fault']) => {
+    const logAnswer = (httpStatus: number, fault?: PdsLogEntry['fault']) => {
       const urls = rawRequests.map((r) => (isObj(r) && typeof r.url === 'string' ? r.url : ''))
       const e: PdsLogEntry = { method, path: pathname, auth: auth.scheme, tokenValid: auth.valid, ops: rawRequests.length, urls, httpStatus, at }
       if (fault) e.fault = fault
-      record(drives, e)
+      log.record(drives, e)
     }
     if (!auth.valid) {
-      log(401)
+      logAnswer(401)
       return sendError(res, 401, 'AccessTokenInvalid', 'AccessToken is invalid. token expired or not exist')
     }
     if ('error' in parsed) {
-      log(400)
+      logAnswer(400)
       return sendError(res, 400, parsed.code, parsed.error)
     }
 
     // Faults.
     const delayMs = faults.takeDelay(drives)
-    if (delayMs > 0) await delay(delayMs)
+    if (delayMs > 0) await sleep(delayMs)
     const terminal = faults.takeTerminal(drives)
     // Children refused on their shape answer 400 whatever the rules say: they do not consume op rules.
     const opFaults = terminal ? new Map() : faults.takeOpFaults(children.map((c) => (c.early ? [] : c.targets)))
@@ -254,165 +205,55 @@ export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmu
 
     if (terminal) {
       switch (terminal.kind) {
-        case 'http': {
-          log(terminal.status, 'http')
-          const extra: Record<string, string> = {}
-          if (terminal.retryAfter !== undefined) extra['Retry-After'] = String(terminal.retryAfter)
-          return send(res, terminal.status, terminal.body ?? errorBody(defaultCode(terminal.status), 'injected fault'), extra)
-        }
+        case 'http':
+          logAnswer(terminal.status, 'http')
+          return sendJsonText(res, terminal.status, terminal.body ?? errorBody(defaultCode(terminal.status), 'injected fault'), retryAfterHeader(terminal))
         case 'garbage':
-          log(200, 'garbage')
-          return send(res, 200, terminal.body ?? '{"responses":[{"id":"0","status":2<html>upstream error</html>')
+          logAnswer(200, 'garbage')
+          return sendJsonText(res, 200, terminal.body ?? '{"responses":[{"id":"0","status":2<html>upstream error</html>')
         case 'drop':
           if (terminal.apply) run()
-          log(0, 'drop')
-          res.socket?.destroy()
+          logAnswer(0, 'drop')
+          dropConnection(res)
           return
       }
     }
 
     const responses = run()
-    log(200, delayMs > 0 ? 'delay' : opFaults.size > 0 ? 'op' : undefined)
-    send(res, 200, JSON.stringify({ responses: opts.inOrder ? responses : shuffled(responses) }))
+    logAnswer(200, delayMs > 0 ? 'delay' : opFaults.size > 0 ? 'op' : undefined)
+    sendJsonText(res, 200, JSON.stringify({ responses: opts.inOrder ? responses : shuffled(responses) }))
   }
 
-  async function readJson(req: IncomingMessage): Promise<unknown> {
-    const raw = (await readBody(req)).toString('utf8')
-    if (raw.trim() === '') return undefined
-    try {
-      return JSON.parse(raw)
-    } catch {
-      throw new HttpError(400, 'InvalidParameter', 'body is not valid JSON')
-    }
-  }
-
-  async function handleControl(req: IncomingMessage, res: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
-    const method = req.method ?? 'GET'
-    const json = (status: number, v: unknown) => send(res, status, JSON.stringify(v))
-    const requireBucket = (): string => {
-      const b = query.get('bucket')
-      if (!b) throw new HttpError(400, 'InvalidParameter', 'query parameter "bucket" is required')
-      return b
-    }
-    const bm = /^\/__emulator\/buckets\/([^/]+)$/.exec(pathname)
-    if (bm) {
-      let drive: string
-      try {
-        drive = decodeURIComponent(bm[1]!)
-      } catch {
-        throw new HttpError(400, 'InvalidParameter', 'bad drive id')
-      }
-      switch (method) {
-        case 'PUT': {
-          const body = (await readJson(req)) ?? {}
-          if (!isObj(body)) throw new HttpError(400, 'InvalidParameter', 'body must be {"objects": [...]}')
-          return json(200, { bucket: drive, objects: store.putDrive(drive, body.objects ?? []) })
-        }
-        case 'PATCH': {
-          const n = store.patchDrive(drive, (await readJson(req)) ?? {})
-          if (n === undefined) throw new HttpError(404, 'NotFound.Drive', 'no such drive')
-          return json(200, { bucket: drive, objects: n })
-        }
-        case 'GET': {
-          req.resume()
+  const server = await startEmulatorServer({
+    label: 'PDS',
+    name: 'pds',
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 9200,
+    control: {
+      buckets: {
+        badName: { code: 'InvalidParameter', message: 'bad drive id' },
+        missing: { code: 'NotFound.Drive', message: 'no such drive' },
+        putShape: 'body must be {"objects": [...]}',
+        put: (drive, body) => store.putDrive(drive, body.objects ?? []),
+        patch: (drive, body) => store.patchDrive(drive, body),
+        get: (drive) => {
           const objects = store.listFiles(drive)
-          if (!objects) throw new HttpError(404, 'NotFound.Drive', 'no such drive')
-          return json(200, { objects })
-        }
-        case 'DELETE':
-          req.resume()
-          return json(200, { deleted: store.deleteDrive(drive) })
-        default:
-          throw new HttpError(405, 'MethodNotAllowed', 'method not allowed')
-      }
-    }
-    if (pathname === '/__emulator/faults') {
-      switch (method) {
-        case 'POST':
-          return json(201, faults.add(await readJson(req)))
-        case 'GET':
-          req.resume()
-          return json(200, faults.list(requireBucket()))
-        case 'DELETE':
-          req.resume()
-          return json(200, { cleared: faults.clear(requireBucket()) })
-        default:
-          throw new HttpError(405, 'MethodNotAllowed', 'method not allowed')
-      }
-    }
-    if (pathname === '/__emulator/log') {
-      req.resume()
-      const drive = requireBucket()
-      switch (method) {
-        case 'GET':
-          return json(200, logs.get(drive) ?? [])
-        case 'DELETE': {
-          const n = logs.get(drive)?.length ?? 0
-          logs.delete(drive)
-          return json(200, { cleared: n })
-        }
-        default:
-          throw new HttpError(405, 'MethodNotAllowed', 'method not allowed')
-      }
-    }
-    throw new HttpError(404, 'NotFound', 'unknown control route')
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('x-ca-request-id', randomBytes(12).toString('hex').toUpperCase())
-    const url = req.url ?? '/'
-    const qi = url.indexOf('?')
-    const pathname = qi < 0 ? url : url.slice(0, qi)
-    try {
-      if (pathname.startsWith('/__emulator/')) return await handleControl(req, res, pathname, new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1)))
-      if (pathname === '/v2/batch') return await handleBatch(req, res, pathname)
+          return objects && { objects }
+        },
+        delete: (drive) => store.deleteDrive(drive),
+      },
+      faults,
+      log,
+      maxBody: MAX_BODY,
+    },
+    onRequest: (res) => res.setHeader('x-ca-request-id', randomBytes(12).toString('hex').toUpperCase()),
+    async provider(req, res, pathname) {
+      if (pathname === '/v2/batch') return handleBatch(req, res, pathname)
       req.resume()
       sendError(res, 404, 'NotFound', `no route ${pathname}`)
-    } catch (e) {
-      if (e instanceof HttpError) return sendError(res, e.status, e.code, e.message)
-      if (e instanceof SeedError || e instanceof FaultError) return sendError(res, 400, 'InvalidParameter', e.message)
-      // Never print request headers or bodies (they carry tokens).
-      console.error(`[pds-emulator] internal error on ${req.method} ${pathname}: ${e instanceof Error ? e.message : String(e)}`)
-      sendError(res, 500, 'InternalError', 'emulator internal error')
-    }
-  }
-
-  const server = createServer((req, res) => {
-    void handle(req, res)
-  })
-  server.keepAliveTimeout = 5_000
-
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      server.off('listening', onListening)
-      const where = `${host}:${port}`
-      const hint = e.code === 'EADDRINUSE' ? `${where} is already in use (is another emulator or test run active?)` : e.message
-      const err = new Error(`PDS emulator cannot listen on ${where}: ${hint}`) as NodeJS.ErrnoException
-      if (e.code !== undefined) err.code = e.code
-      reject(err)
-    }
-    const onListening = () => {
-      server.off('error', onError)
-      resolve()
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen(port, host)
-  })
-
-  const actualPort = (server.address() as AddressInfo).port
-  const hostPart = host.includes(':') ? `[${host}]` : host
-  let closed: Promise<void> | undefined
-  return {
-    url: `http://${hostPart}:${actualPort}`,
-    store,
-    faults,
-    close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()))
-        server.closeAllConnections()
-      })
-      return closed
     },
-  }
+    isBadInput: (e) => e instanceof SeedError || e instanceof FaultError,
+    sendError: (_req, res, err) => sendError(res, err.status, err.code, err.message),
+  })
+  return { url: server.url, store, faults, close: server.close }
 }

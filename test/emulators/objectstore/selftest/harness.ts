@@ -16,8 +16,6 @@
  * ali-oss's signUtils (checked against the §3 vectors).
  */
 import { createHash, createHmac } from 'node:crypto'
-import { request as httpRequest } from 'node:http'
-import { after, before } from 'node:test'
 import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
@@ -25,6 +23,7 @@ import { XMLParser } from 'fast-xml-parser'
 import { signUtils } from '../auth-oss.ts'
 import { startObjectStoreEmulator, type ObjectStoreEmulator, type ObjectStoreEmulatorOptions } from '../server.ts'
 import { getObjectStoreBucket, type ObjectStoreObject } from '../../control.ts'
+import { rawHttp, uniqueName, useServer } from '../../selftest-harness.ts'
 import { OSS_CREDENTIALS, S3_CREDENTIALS } from '../../../fixtures/objectstore-credentials.ts'
 
 export const HOST = '127.0.0.1'
@@ -37,21 +36,10 @@ export type EmulatorOverrides = Omit<ObjectStoreEmulatorOptions, 'dialect' | 'ho
 
 /** Starts an emulator of each dialect on 127.0.0.1:0 before the file's tests; closes them after. */
 export function useEmulators(overrides: Partial<Record<DialectId, EmulatorOverrides>> = {}): Record<DialectId, () => ObjectStoreEmulator> {
-  const emus: Partial<Record<DialectId, ObjectStoreEmulator>> = {}
-  before(async () => {
-    emus.s3 = await startObjectStoreEmulator({ credentials: S3_CREDENTIALS, ...overrides.s3, dialect: 's3', host: HOST, port: 0 })
-    emus.oss = await startObjectStoreEmulator({ credentials: OSS_CREDENTIALS, ...overrides.oss, dialect: 'oss', host: HOST, port: 0 })
-  })
-  after(async () => {
-    await emus.s3?.close()
-    await emus.oss?.close()
-  })
-  const get = (d: DialectId) => () => {
-    const e = emus[d]
-    if (!e) throw new Error(`the ${d} emulator is not running (useEmulators hooks not run yet)`)
-    return e
+  return {
+    s3: useServer('the s3 emulator', () => startObjectStoreEmulator({ credentials: S3_CREDENTIALS, ...overrides.s3, dialect: 's3', host: HOST, port: 0 })),
+    oss: useServer('the oss emulator', () => startObjectStoreEmulator({ credentials: OSS_CREDENTIALS, ...overrides.oss, dialect: 'oss', host: HOST, port: 0 })),
   }
-  return { s3: get('s3'), oss: get('oss') }
 }
 
 // ------------------------------------------------------------------------------------ encoding
@@ -115,32 +103,21 @@ const ARRAYS = ['DeleteResult.Deleted', 'DeleteResult.Error', 'Tagging.TagSet.Ta
 const xmlParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (_n, jpath) => ARRAYS.includes(String(jpath)) })
 
 /** Sends a raw request to 127.0.0.1:port. */
-export function rawSend(port: number, method: string, path: string, headers: Record<string, string>, body: string | Buffer = ''): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const h: Record<string, string> = { ...headers }
-    const has = (name: string) => Object.keys(h).some((k) => k.toLowerCase() === name)
-    if (!has('content-length') && !has('transfer-encoding') && !['GET', 'HEAD'].includes(method)) h['Content-Length'] = String(Buffer.byteLength(body))
-    const req = httpRequest({ host: HOST, port, method, path, headers: h, setHost: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const b = Buffer.concat(chunks)
-        const text = b.toString('utf8')
-        let xml: any
-        try {
-          xml = text.trim().startsWith('<') ? xmlParser.parse(text) : undefined
-        } catch {
-          xml = undefined
-        }
-        const hs: Record<string, string> = {}
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) hs[k] = Array.isArray(v) ? v.join(',') : v
-        resolve({ status: res.statusCode ?? 0, headers: hs, body: b, text, xml })
-      })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(['GET', 'HEAD'].includes(method) && body === '' ? undefined : body)
-  })
+export async function rawSend(port: number, method: string, path: string, headers: Record<string, string>, body: string | Buffer = ''): Promise<Res> {
+  const h: Record<string, string> = { ...headers }
+  const has = (name: string) => Object.keys(h).some((k) => k.toLowerCase() === name)
+  if (!has('content-length') && !has('transfer-encoding') && !['GET', 'HEAD'].includes(method)) h['Content-Length'] = String(Buffer.byteLength(body))
+  const r = await rawHttp({ host: HOST, port, method, path, headers: h, setHost: false, body: ['GET', 'HEAD'].includes(method) && body === '' ? undefined : body })
+  const text = r.body.toString('utf8')
+  let xml: any
+  try {
+    xml = text.trim().startsWith('<') ? xmlParser.parse(text) : undefined
+  } catch {
+    xml = undefined
+  }
+  const hs: Record<string, string> = {}
+  for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) hs[k] = Array.isArray(v) ? v.join(',') : v
+  return { status: r.status, headers: hs, body: r.body, text, xml }
 }
 
 /** Signs and sends a provider request to the emulator `emu`. */
@@ -244,9 +221,8 @@ export function signOssV4(
 
 // ---------------------------------------------------------------------------------- shortcuts
 
-let bucketSeq = 0
 /** A bucket name not used before in this process. */
-export const newBucket = (tag: string): string => `st-${tag}-${++bucketSeq}`
+export const newBucket = uniqueName
 
 export async function objectsByKey(emu: ObjectStoreEmulator, bucket: string): Promise<Map<string, ObjectStoreObject>> {
   return new Map((await getObjectStoreBucket(emu.url, bucket)).objects.map((o) => [o.key, o]))

@@ -9,9 +9,9 @@
  * port in `before` and closes it in `after` (see useEmulator), so they run beside a vitest run or
  * another self-test without clashing. Nothing here connects anywhere but 127.0.0.1.
  */
-import { after, before } from 'node:test'
 import { startPdsEmulator, type PdsEmulator, type PdsEmulatorOptions } from '../pds-emulator.ts'
 import { listDriveFiles, type PdsFile } from '../../control.ts'
+import { fetchJson, uniqueName, useServer, type JsonRes } from '../../selftest-harness.ts'
 import { PDS_ACCESS_TOKEN } from '../../../fixtures/pds.ts'
 
 export const TOKEN = PDS_ACCESS_TOKEN
@@ -23,21 +23,14 @@ export let emulator: PdsEmulator
 
 /** Registers hooks that start an emulator on a free loopback port before the file's tests and close it after. */
 export function useEmulator(opts: Partial<Omit<PdsEmulatorOptions, 'host' | 'port'>> = {}): void {
-  before(async () => {
+  useServer('the PDS emulator', async () => {
     emulator = await startPdsEmulator({ tokens: [TOKEN, OTHER_TOKEN], ...opts, host: '127.0.0.1', port: 0 })
     BASE = emulator.url
-  })
-  after(async () => {
-    await emulator?.close()
+    return emulator
   })
 }
 
-export interface Res {
-  status: number
-  headers: Headers
-  text: string
-  json: any
-}
+export type Res = JsonRes
 
 export interface SendOpts {
   /** Bearer token; null sends no Authorization header. Default the test token. */
@@ -56,15 +49,7 @@ export async function send(body: string, o: SendOpts & { path?: string } = {}): 
   if (o.authorization !== undefined) headers.Authorization = o.authorization
   else if (token !== null) headers.Authorization = `Bearer ${token}`
   const method = o.method ?? 'POST'
-  const r = await fetch(BASE + (o.path ?? '/v2/batch'), { method, headers, body: method === 'GET' ? undefined : body, signal: o.signal })
-  const text = await r.text()
-  let json: any
-  try {
-    json = text === '' ? undefined : JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: r.status, headers: r.headers, text, json }
+  return fetchJson(BASE + (o.path ?? '/v2/batch'), { method, headers, body: method === 'GET' ? undefined : body, signal: o.signal })
 }
 
 /** One child request; ids default to the position. */
@@ -119,9 +104,8 @@ export const sub = {
   delTags: (drive: string, file: string, keys: string[]): Child => ({ url: '/file/delete_usertags', body: { drive_id: drive, file_id: file, key_list: keys } }),
 }
 
-let driveSeq = 0
 /** A drive id not used before in this process. */
-export const newDrive = (tag: string): string => `st-${tag}-${++driveSeq}`
+export const newDrive = uniqueName
 
 export async function filesById(drive: string): Promise<Map<string, PdsFile>> {
   return new Map((await listDriveFiles(BASE, drive)).map((f) => [f.fileId, f]))

@@ -17,11 +17,10 @@
  * the upstream/derived vectors of shared/reference/provider-protocols.md.
  */
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
-import { after, before } from 'node:test'
 import qiniu from 'qiniu'
 import { startQiniuEmulator, type QiniuEmulator, type QiniuEmulatorOptions } from '../qiniu-emulator.ts'
 import { listObjects, type EmulatorObject } from '../../control.ts'
+import { fetchJson, rawHttp, uniqueName, useServer, type JsonRes } from '../../selftest-harness.ts'
 import { QINIU_CREDENTIALS } from '../../../fixtures/qiniu-credentials.ts'
 
 export const HOST = '127.0.0.1'
@@ -35,8 +34,8 @@ export const FORM = 'application/x-www-form-urlencoded'
  * (or file, at top level) and close it after them. Defaults to the fixture credentials.
  */
 export function useEmulator(opts: Omit<QiniuEmulatorOptions, 'host' | 'port' | 'credentials'> & { credentials?: Record<string, string> } = {}): void {
-  let emu: QiniuEmulator | undefined
-  before(async () => {
+  useServer('the Qiniu emulator', async () => {
+    let emu: QiniuEmulator
     try {
       emu = await startQiniuEmulator({ credentials: QINIU_CREDENTIALS, ...opts, host: HOST, port: 80 })
     } catch (e) {
@@ -48,9 +47,7 @@ export function useEmulator(opts: Omit<QiniuEmulatorOptions, 'host' | 'port' | '
       )
     }
     assert.equal(emu.url, BASE)
-  })
-  after(async () => {
-    await emu?.close()
+    return emu
   })
 }
 
@@ -62,12 +59,7 @@ export function formBody(ops: string[]): string {
   return new URLSearchParams(ops.map((o) => ['op', o])).toString()
 }
 
-export interface Res {
-  status: number
-  headers: Headers
-  text: string
-  json: any
-}
+export type Res = JsonRes
 
 export interface SendOpts {
   scheme?: 'Qiniu' | 'QBox' | 'none'
@@ -114,37 +106,21 @@ export async function send(path: string, body: string, o: SendOpts = {}): Promis
   const method = o.method ?? 'POST'
   const ct = o.contentType ?? FORM
   const headers = { 'Content-Type': ct, ...sign(o, url, method, ct, body) }
-  const r = await fetch(url, { method, headers, body: method === 'GET' ? undefined : body, signal: o.signal })
-  const text = await r.text()
-  let json: any
-  try {
-    json = text === '' ? undefined : JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: r.status, headers: r.headers, text, json }
+  return fetchJson(url, { method, headers, body: method === 'GET' ? undefined : body, signal: o.signal })
 }
 
 /** A signed POST /batch with these ops. */
 export const batch = (ops: string[], o: SendOpts = {}): Promise<Res> => send('/batch', formBody(ops), o)
 
 /** A raw HTTP request to 127.0.0.1:80 with a custom Host header. */
-export function rawRequest(o: { hostHeader: string; method: string; path: string; headers: Record<string, string>; body: string }): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = { Host: o.hostHeader, ...o.headers, 'Content-Length': String(Buffer.byteLength(o.body)) }
-    const req = httpRequest({ host: HOST, port: 80, method: o.method, path: o.path, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-    })
-    req.on('error', reject)
-    req.end(o.body)
-  })
+export async function rawRequest(o: { hostHeader: string; method: string; path: string; headers: Record<string, string>; body: string }): Promise<{ status: number; text: string }> {
+  const headers = { Host: o.hostHeader, ...o.headers, 'Content-Length': String(Buffer.byteLength(o.body)) }
+  const r = await rawHttp({ host: HOST, port: 80, method: o.method, path: o.path, headers, body: o.body })
+  return { status: r.status, text: r.body.toString('utf8') }
 }
 
-let bucketSeq = 0
 /** A bucket name not used before in this process (each test file has its own emulator). */
-export const newBucket = (tag: string): string => `st-${tag}-${++bucketSeq}`
+export const newBucket = uniqueName
 
 export async function objectsByKey(bucket: string): Promise<Map<string, EmulatorObject>> {
   return new Map((await listObjects(BASE, bucket)).map((o) => [o.key, o]))
