@@ -32,12 +32,16 @@ describe('secrets', () => {
     await record(batch('qiniu', [{ op: 'stat', bucket: b, key: 'k' }], { key: 'bg_wrong_key' }))
     await record(batch('qiniu', [{ op: 'stat', bucket: b, key: 'k' }], { key: KEYS.localOnly }))
     await record(batch('local', [{ op: 'stat', bucket: 'demo', key: 'k' }], { headers: { 'Idempotency-Key': unique('k') } }))
+    for (const account of ['s3', 's3-v2', 'ctyun', 'ctyun-v4', 'oss', 'oss-v1', 's3-wrong-secret', 'oss-wrong-secret', 'pds', 'pds-wrong-token'])
+      await record(batch(account, [{ op: 'stat', bucket: b, key: 'k' }, { op: 'delete', bucket: b, key: 'k' }]))
     await record(call('/v1/batch', { raw: '{nope' }))
     await record(call('/openapi.json'))
     await record(call('/nowhere'))
 
     const secrets = [
-      ...Object.values(TEST_ACCOUNTS).flatMap((a) => ('secretKey' in a ? [a.secretKey] : [])),
+      ...Object.values(TEST_ACCOUNTS).flatMap((a) =>
+        [a as Record<string, unknown>].flatMap((x) => ['secretKey', 'secretAccessKey', 'accessKeySecret', 'accessToken'].map((f) => x[f]).filter((v): v is string => typeof v === 'string')),
+      ),
       ...Object.values(KEYS),
       'bg_wrong_key',
     ]
@@ -45,7 +49,9 @@ describe('secrets', () => {
     expect(logged.length).toBeGreaterThan(0)
     for (const secret of secrets) expect(haystack).not.toContain(secret)
     // No Qiniu token of any account, nor anything shaped like one, nor an Authorization header.
+    expect(secrets.length).toBeGreaterThanOrEqual(12)
     expect(haystack).not.toMatch(/(Qiniu|QBox) qn-[a-z-]+:/)
+    expect(haystack).not.toMatch(/AWS4-HMAC-SHA256|OSS4-HMAC-SHA256|Signature=|\bAWS [a-z0-9-]+:|\bOSS [a-z0-9-]+:/)
     expect(haystack).not.toMatch(/[A-Za-z0-9_-]{27}=/)
     expect(haystack).not.toMatch(/^authorization:/im)
     expect(haystack).not.toMatch(/Bearer bg_/)
