@@ -67,4 +67,32 @@ export interface ProviderAdapter {
   check(op: Operation): ValidationIssue[]
   /** Group operations into as few calls as the provider's limits allow. */
   plan(ops: IndexedOperation[]): PlannedCall[]
+  /** Whole-object reads and writes (batch jobs' manifests and reports); absent where not built yet. */
+  objects?: ObjectIO
+}
+
+/**
+ * Plain object reads and writes on an account's buckets, outside the batch engine: a batch job
+ * reads its CSV manifest in ranges and writes its report files through these.
+ */
+export interface ObjectIO {
+  /** Size and ETag of an object (the provider's own ETag, unquoted), or null when it does not exist. */
+  head(bucket: string, key: string, signal?: AbortSignal): Promise<{ size: number; etag: string } | null>
+  /** Bytes [start, end) of an object (end exclusive, clamped to the size); throws ObjectIOError on failure. */
+  readRange(bucket: string, key: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>
+  /** Writes a whole object; returns its ETag. */
+  write(bucket: string, key: string, body: string | Uint8Array, contentType: string, signal?: AbortSignal): Promise<{ etag: string }>
+}
+
+/** A failed {@link ObjectIO} call: the unified code, and whether sending it again may succeed. */
+export class ObjectIOError extends Error {
+  override readonly name = 'ObjectIOError'
+  // Declared fields rather than parameter properties, so the module stays erasable TypeScript.
+  readonly code: ResultCode
+  readonly retriable: boolean
+  constructor(code: ResultCode, message: string, retriable: boolean) {
+    super(message)
+    this.code = code
+    this.retriable = retriable
+  }
 }

@@ -23,6 +23,12 @@ export interface R2ObjectLike {
 
 export interface R2ObjectBodyLike extends R2ObjectLike {
   body: ReadableStream
+  arrayBuffer(): Promise<ArrayBuffer>
+}
+
+export interface R2GetOptionsLike {
+  /** Bytes [offset, offset + length) of the object. */
+  range?: { offset: number; length: number }
 }
 
 export interface R2PutOptionsLike {
@@ -33,7 +39,7 @@ export interface R2PutOptionsLike {
 
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>
-  get(key: string): Promise<R2ObjectBodyLike | R2ObjectLike | null>
-  put(key: string, value: ReadableStream | ArrayBuffer | string | null, options?: R2PutOptionsLike): Promise<R2ObjectLike | null>
+  get(key: string, options?: R2GetOptionsLike): Promise<R2ObjectBodyLike | R2ObjectLike | null>
+  put(key: string, value: ReadableStream | ArrayBuffer | ArrayBufferView | string | null, options?: R2PutOptionsLike): Promise<R2ObjectLike | null>
   delete(keys: string | string[]): Promise<void>
 }

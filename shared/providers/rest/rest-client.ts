@@ -10,6 +10,10 @@ export interface RestRequest {
   headers?: Record<string, string>
   /** An XML body: sent with Content-Type application/xml and its Content-MD5. */
   xml?: string
+  /** A raw body (an object's content; not with `xml`): sent with `contentType` and its Content-MD5. */
+  body?: string | Uint8Array
+  /** Content-Type of a raw `body`; default application/octet-stream. */
+  contentType?: string
 }
 
 export interface RestDeps {
@@ -20,13 +24,16 @@ export interface RestDeps {
 export async function buildRestRequest(dialect: RestDialect, req: RestRequest, now: Date): Promise<{ url: URL; init: RequestInit }> {
   const url = dialect.url(req.bucket, req.key, req.query)
   const headers = new Headers(req.headers)
-  if (req.xml !== undefined) {
-    headers.set('Content-Type', 'application/xml')
-    // S3 and OSS require Content-MD5 on multi-delete and check it on every XML body they take.
-    headers.set('Content-MD5', await md5Base64(req.xml))
+  if (req.xml !== undefined && req.body !== undefined) throw new TypeError('a REST request takes an xml or a raw body, not both')
+  const body = req.xml ?? req.body
+  if (body !== undefined) {
+    headers.set('Content-Type', req.xml !== undefined ? 'application/xml' : (req.contentType ?? 'application/octet-stream'))
+    // S3 and OSS require Content-MD5 on multi-delete and check it on every body they take, so a
+    // body damaged on the way is refused rather than stored.
+    headers.set('Content-MD5', await md5Base64(body))
   }
   await dialect.signer({ method: req.method, url, headers, bucket: req.bucket, ...(req.key !== undefined ? { key: req.key } : {}) }, now)
-  return { url, init: { method: req.method, headers, ...(req.xml !== undefined ? { body: req.xml } : {}) } }
+  return { url, init: { method: req.method, headers, ...(body !== undefined ? { body } : {}) } }
 }
 
 export interface RestAnswer {
