@@ -7,7 +7,8 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       // Test-only bindings: accounts point at the emulators that globalSetup starts on loopback.
-      miniflare: { bindings: TEST_BINDINGS },
+      // Chunk messages are delivered at once in tests instead of after wrangler.toml's batch timeout.
+      miniflare: { bindings: TEST_BINDINGS, queueConsumers: { 'batchgate-chunks': { maxBatchTimeout: 0.05 } } },
     }),
   ],
   test: {

@@ -105,7 +105,7 @@ describe('validation', () => {
   })
 
   it('answers 413 beyond the body limit', async () => {
-    const r = await call('/v1/batch', { raw: `{"account":"local","operations":[],"pad":"${'x'.repeat(11 * 1024 * 1024)}"}` })
+    const r = await call('/v1/batch', { raw: `{"account":"local","operations":[],"pad":"${'x'.repeat(13 * 1024 * 1024)}"}` })
     expect(r.status).toBe(413)
     isProblem(r, 413, 'PayloadTooLarge')
   })

@@ -9,6 +9,7 @@ import { demoSeed } from './middleware/demo-seed.ts'
 import { ProblemError, problemResponse, problems } from './problem.ts'
 import { batch } from './routes/batch.ts'
 import { health } from './routes/health.ts'
+import { jobs } from './routes/jobs.ts'
 import { openapi } from './routes/openapi.ts'
 
 // Incoming request ids are echoed only when they look like ids, so logs cannot be injected.
@@ -27,6 +28,7 @@ export function createApp() {
   app.route('/openapi.json', openapi)
   app.use('/v1/*', auth(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
+  app.route('/v1/jobs', jobs)
 
   app.notFound((c) => problemResponse(c, problems.notFound('The route').problem))
   app.onError((err, c) => {

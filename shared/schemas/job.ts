@@ -1,0 +1,88 @@
+import * as z from 'zod'
+import { AccountName } from './batch.ts'
+import { BucketName, ObjectKey } from './fields.ts'
+import { OPERATION_ARGUMENTS, OP_KINDS, type OpKind } from './operation.ts'
+
+export const MANIFEST_FORMATS = ['S3BatchOperations_CSV_20180820', 'OSS_BatchOperations_CSV_20250611'] as const
+export const MANIFEST_FIELDS = ['Bucket', 'Key', 'VersionId', 'Ignore'] as const
+export const REPORT_SCOPES = ['AllTasks', 'FailedTasksOnly'] as const
+/** An inline manifest may hold up to 10 MB of CSV (§6). */
+export const MAX_INLINE_MANIFEST_BYTES = 10 * 1000 * 1000
+export const MAX_PRIORITY = 2_147_483_647
+
+/** Where a job's copies and moves land: each row's key under `prefix` (or, on PDS, a folder). */
+export const JobDestination = z.strictObject({
+  bucket: BucketName,
+  prefix: z.string().max(1024).optional(),
+  parentFileId: z.string().min(1).max(1024).optional(),
+})
+
+function jobOperationOf<K extends OpKind>(op: K) {
+  const args: Record<string, z.ZodType> = { ...OPERATION_ARGUMENTS[op] }
+  if (op === 'copy' || op === 'move') args.destination = JobDestination
+  return z.strictObject({ op: z.literal(op), ...args })
+}
+
+/** A §4 operation without bucket/key: those come from each manifest row. */
+export const JobOperation = z.discriminatedUnion(
+  'op',
+  OP_KINDS.map((k) => jobOperationOf(k)) as unknown as [ReturnType<typeof jobOperationOf>, ...ReturnType<typeof jobOperationOf>[]],
+  { error: `op must be one of: ${OP_KINDS.join(', ')}` },
+)
+/**
+ * A job's operation as stored and passed between Worker and Durable Object. Its arguments are
+ * flat (scalars, or string maps such as tags, metadata and the destination), which keeps the type
+ * shallow enough for typed RPC stubs.
+ */
+export type JobOperation = { op: OpKind; destination?: { bucket: string; prefix?: string; parentFileId?: string } } & {
+  [key: string]: string | number | boolean | Record<string, string> | undefined
+}
+
+const ManifestFields = z
+  .array(z.enum(MANIFEST_FIELDS))
+  .min(2)
+  .max(4)
+  .refine((f) => f.filter((x) => x === 'Bucket').length === 1 && f.filter((x) => x === 'Key').length === 1, 'must name Bucket and Key exactly once')
+  .refine((f) => f.filter((x) => x === 'VersionId').length <= 1, 'may name VersionId once')
+
+export const Manifest = z
+  .strictObject({
+    location: z.strictObject({ bucket: BucketName, key: ObjectKey, etag: z.string().min(1).max(1024).optional() }).optional(),
+    inline: z.string().max(MAX_INLINE_MANIFEST_BYTES, 'must be at most 10 MB').optional(),
+    format: z.enum(MANIFEST_FORMATS).default('S3BatchOperations_CSV_20180820'),
+    fields: ManifestFields.default(['Bucket', 'Key']),
+  })
+  .superRefine((m, ctx) => {
+    if ((m.location === undefined) === (m.inline === undefined))
+      ctx.addIssue({ code: 'custom', path: ['location'], message: 'give exactly one of location or inline' })
+  })
+
+export const JobReport = z
+  .strictObject({
+    enabled: z.boolean(),
+    bucket: BucketName.optional(),
+    prefix: z.string().max(512).optional(),
+    scope: z.enum(REPORT_SCOPES).default('AllTasks'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.enabled && r.bucket === undefined) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'required when the report is enabled' })
+  })
+
+/** `POST /v1/jobs` (§6). */
+export const CreateJobRequest = z.strictObject({
+  clientRequestToken: z.string().min(1).max(64),
+  account: AccountName,
+  operation: JobOperation,
+  manifest: Manifest,
+  report: JobReport,
+  priority: z.number().int().min(0).max(MAX_PRIORITY).default(0),
+  confirmationRequired: z.boolean().default(false),
+  description: z.string().max(256).optional(),
+})
+export type CreateJobRequest = z.output<typeof CreateJobRequest>
+
+export const UpdateJobStatusRequest = z.strictObject({
+  requestedStatus: z.enum(['Ready', 'Cancelled', 'Paused', 'Active']),
+  reason: z.string().max(256).optional(),
+})
+export const UpdateJobPriorityRequest = z.strictObject({ priority: z.number().int().min(0).max(MAX_PRIORITY) })

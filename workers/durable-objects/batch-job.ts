@@ -1,0 +1,308 @@
+import { DurableObject } from 'cloudflare:workers'
+import { canTransition, exceedsFailureThreshold, TERMINAL, userTransition, type JobStatus, type RequestedStatus } from '../../shared/jobs/job-status.ts'
+import { accounts, resolveAccount } from '../runtime/config.ts'
+import { describeJob, summariseJob } from './batch-job/describe.ts'
+import { JOB_SCHEMA, readInline, storeInline, type ChunkRow, type JobRow } from './batch-job/job-db.ts'
+import { CHUNK_ROWS, prepareStep, type ManifestSource } from './batch-job/preparation.ts'
+import { buildReport } from './batch-job/reporting.ts'
+import type { ChunkResult, ChunkTask, JobOutcome, JobSpec } from './batch-job/types.ts'
+
+/** A chunk message not finished within this is taken as lost and sent again. */
+export const LEASE_MS = 5 * 60 * 1000
+/** Chunks of one job on the queue at once. */
+export const MAX_CHUNKS_IN_FLIGHT = 4
+/** A job Suspended longer than this fails (§6). */
+export const SUSPENDED_MAX_MS = 14 * 24 * 60 * 60 * 1000
+const PREP_BUDGET_MS = 5_000
+const ACTIVE: ReadonlySet<JobStatus> = new Set(['Active', 'Pausing'])
+
+/** Queue message of one chunk: a reference, never the rows (they stay in the manifest). */
+export interface ChunkMessage {
+  jobId: string
+  chunkId: number
+  leaseId: string
+}
+
+/**
+ * One object per batch job (§6): its status machine, the manifest's chunks and their leases, the
+ * counters and the report. Every status change goes through `transition`, the one guard.
+ */
+export class BatchJob extends DurableObject<Env> {
+  private readonly sql: SqlStorage
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sql = ctx.storage.sql
+    void ctx.blockConcurrencyWhile(async () => {
+      for (const ddl of JOB_SCHEMA) this.sql.exec(ddl)
+    })
+  }
+
+  /** Creates the job once; calling again returns the existing job (creation is retried safely). */
+  async create(spec: JobSpec, inline: string | undefined): Promise<{ jobId: string; status: JobStatus }> {
+    const existing = this.row()
+    if (existing) return { jobId: spec.jobId, status: existing.status }
+    const size = inline !== undefined ? storeInline(this.sql, inline) : null
+    this.sql.exec('INSERT INTO job (id, spec, status, priority, manifest_size) VALUES (1, ?, ?, ?, ?)', JSON.stringify(spec), 'New', spec.priority, size)
+    await this.index('New')
+    await this.ctx.storage.setAlarm(Date.now())
+    return { jobId: spec.jobId, status: 'New' }
+  }
+
+  /** The §6 description as JSON text (the operation's JSON type is too deep for a typed RPC stub). */
+  describe(tenant: string): string | null {
+    const found = this.owned(tenant)
+    return found ? JSON.stringify(describeJob(found.spec, found.row, Date.now())) : null
+  }
+
+  summary(tenant: string) {
+    const found = this.owned(tenant)
+    return found ? summariseJob(found.spec, found.row, Date.now()) : null
+  }
+
+  /** A user's status request (§6): confirm, cancel, pause or resume. */
+  async requestStatus(tenant: string, requested: RequestedStatus, reason?: string): Promise<JobOutcome<{ status: JobStatus }>> {
+    const found = this.owned(tenant)
+    if (!found) return { ok: false, reason: 'not-found' }
+    const to = userTransition(found.row.status, requested)
+    if (to === null) return { ok: false, reason: 'invalid-state', status: found.row.status }
+    if (requested === 'Ready') this.sql.exec('UPDATE job SET confirmed = 1 WHERE id = 1')
+    if (to !== found.row.status) this.transition(to, reason ?? `requested ${requested}`)
+    else if (reason) this.sql.exec('UPDATE job SET status_reason = ? WHERE id = 1', reason)
+    await this.settle()
+    return { ok: true, value: { status: this.row()!.status } }
+  }
+
+  async setPriority(tenant: string, priority: number): Promise<JobOutcome<{ priority: number }>> {
+    if (!this.owned(tenant)) return { ok: false, reason: 'not-found' }
+    this.sql.exec('UPDATE job SET priority = ? WHERE id = 1', priority)
+    return { ok: true, value: { priority } }
+  }
+
+  /**
+   * What a consumer runs for a chunk message, or null when it must not run: the chunk is done, the
+   * message is stale, or the job stopped — then the lease is handed back at once so a cancel or
+   * pause does not wait for it to expire.
+   */
+  async beginChunk(chunkId: number, leaseId: string): Promise<ChunkTask | null> {
+    const row = this.row()
+    const chunk = this.sql.exec<ChunkRow>('SELECT * FROM chunk WHERE id = ?', chunkId).toArray()[0]
+    if (!row || !chunk || chunk.state !== 'leased' || chunk.lease_id !== leaseId) return null
+    if (!ACTIVE.has(row.status) || row.status === 'Pausing') {
+      this.sql.exec(`UPDATE chunk SET state = 'pending', lease_id = NULL, lease_until = NULL WHERE id = ?`, chunkId)
+      await this.settle()
+      return null
+    }
+    const spec = JSON.parse(row.spec) as JobSpec
+    const location = spec.manifest.location
+    return {
+      jobId: spec.jobId, chunkId, account: spec.account, tenant: spec.tenant, operation: spec.operation,
+      fields: spec.manifest.fields, firstRow: chunk.first_row, start: chunk.start_byte, end: chunk.end_byte,
+      source: spec.manifest.inline || !location ? null : { bucket: location.bucket, key: location.key },
+    }
+  }
+
+  readInlineBytes(start: number, end: number): Uint8Array {
+    return readInline(this.sql, start, end)
+  }
+
+  /** Records a finished chunk once: a redelivered or re-driven duplicate is ignored. */
+  async completeChunk(chunkId: number, result: ChunkResult): Promise<{ accepted: boolean }> {
+    const chunk = this.sql.exec<ChunkRow>('SELECT * FROM chunk WHERE id = ?', chunkId).toArray()[0]
+    const row = this.row()
+    if (!row || !chunk || chunk.state === 'done' || TERMINAL.has(row.status)) return { accepted: false }
+    const codes = JSON.parse(row.failure_codes) as Record<string, number>
+    for (const [code, n] of Object.entries(result.failureCodes)) codes[code] = (codes[code] ?? 0) + n
+    this.sql.exec(
+      `UPDATE chunk SET state = 'done', lease_id = NULL, lease_until = NULL, succeeded = ?, failed = ?, succeeded_lines = ?, failed_lines = ? WHERE id = ?`,
+      result.succeeded, result.failed, result.succeededLines, result.failedLines, chunkId,
+    )
+    this.sql.exec('UPDATE job SET succeeded = succeeded + ?, failed = failed + ?, failure_codes = ? WHERE id = 1', result.succeeded, result.failed, JSON.stringify(codes))
+    const now = this.row()!
+    if (ACTIVE.has(now.status) && exceedsFailureThreshold(now.succeeded, now.failed)) {
+      this.addFailureReason('FailureThresholdExceeded', `${now.failed} of ${now.succeeded + now.failed} tasks failed (more than 50% after at least 1,000)`)
+      this.transition('Failing', 'the task failure rate exceeded 50%')
+    }
+    await this.settle()
+    return { accepted: true }
+  }
+
+  reportManifest(tenant: string): string | null {
+    if (!this.owned(tenant)) return null
+    return this.sql.exec<{ body: string }>('SELECT body FROM report_manifest WHERE id = 1').toArray()[0]?.body ?? null
+  }
+
+  reportShard(tenant: string, idx: number): string | null {
+    if (!this.owned(tenant)) return null
+    return this.sql.exec<{ body: string }>('SELECT body FROM report_shard WHERE idx = ?', idx).toArray()[0]?.body ?? null
+  }
+
+  /** Drives the job: preparation steps, dispatch, lease re-drive, finishing, and the Suspended limit. */
+  override async alarm(): Promise<void> {
+    const row = this.row()
+    if (!row) return
+    if (row.status === 'New') this.transition('Preparing')
+    const status = this.row()!.status
+    if (status === 'Preparing') await this.prepare()
+    else if (status === 'Suspended' && row.suspended_at !== null && Date.now() - row.suspended_at > SUSPENDED_MAX_MS) {
+      this.addFailureReason('SuspendedTooLong', 'the job waited for confirmation for more than 14 days')
+      this.transition('Failing', 'not confirmed within 14 days')
+    } else if (ACTIVE.has(status) || status === 'Cancelling' || status === 'Failing' || status === 'Completing') this.redriveExpired()
+    await this.settle()
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  /** The one guard of the status machine: every change of status goes through here. */
+  private transition(to: JobStatus, reason?: string): boolean {
+    const row = this.row()!
+    if (!canTransition(row.status, to)) return false
+    const now = Date.now()
+    let activeMs = row.active_ms
+    let activeSince = row.active_since
+    if (ACTIVE.has(row.status) && !ACTIVE.has(to)) {
+      activeMs += now - (activeSince ?? now)
+      activeSince = null
+    } else if (!ACTIVE.has(row.status) && ACTIVE.has(to)) activeSince = now
+    this.sql.exec(
+      'UPDATE job SET status = ?, status_reason = COALESCE(?, status_reason), active_ms = ?, active_since = ?, suspended_at = ?, terminated_at = ? WHERE id = 1',
+      to, reason ?? null, activeMs, activeSince, to === 'Suspended' ? now : row.suspended_at, TERMINAL.has(to) ? now : null,
+    )
+    this.ctx.waitUntil(this.index(to).catch(() => {}))
+    return true
+  }
+
+  /** Moves the job as far as its state allows, sends chunks, and arms the one alarm. */
+  private async settle(): Promise<void> {
+    let row = this.row()!
+    if (row.status === 'Ready') {
+      this.transition('Active')
+      row = this.row()!
+    }
+    const leased = this.count('leased')
+    const unfinished = leased + this.count('pending')
+    if (ACTIVE.has(row.status) && row.prep_done && unfinished === 0) this.transition('Completing', 'every task ran')
+    else if (row.status === 'Pausing' && leased === 0) this.transition('Paused', 'paused')
+    row = this.row()!
+    if (row.status === 'Active') await this.pump()
+    if ((row.status === 'Completing' || row.status === 'Cancelling' || row.status === 'Failing') && leased === 0) await this.finish(row.status)
+    await this.arm()
+  }
+
+  private async prepare(): Promise<void> {
+    const row = this.row()!
+    const spec = JSON.parse(row.spec) as JobSpec
+    const source = await this.manifestSource(spec, row)
+    if ('error' in source) {
+      this.addFailureReason(source.code, source.error)
+      this.transition('Failing', source.error)
+      return
+    }
+    const step = await prepareStep(this.sql, source, { chunkRows: CHUNK_ROWS, budgetMs: PREP_BUDGET_MS })
+    if (step.error) {
+      this.addFailureReason('InvalidManifest', step.error)
+      this.transition('Failing', step.error)
+    } else if (step.done) {
+      this.sql.exec('UPDATE job SET prep_done = 1 WHERE id = 1')
+      const confirmed = !spec.confirmationRequired || this.row()!.confirmed === 1
+      this.transition(confirmed ? 'Ready' : 'Suspended', confirmed ? 'manifest prepared' : 'awaiting confirmation')
+    }
+  }
+
+  private async manifestSource(spec: JobSpec, row: JobRow): Promise<ManifestSource | { error: string; code: string }> {
+    if (spec.manifest.inline) return { size: row.manifest_size ?? 0, read: async (s, e) => readInline(this.sql, s, e) }
+    const location = spec.manifest.location!
+    const objects = this.adapter(spec)?.objects
+    if (!objects) return { code: 'ManifestUnreadable', error: `manifests cannot be read from the ${spec.account} account's provider` }
+    try {
+      const head = await objects.head(location.bucket, location.key)
+      if (!head) return { code: 'ManifestNotFound', error: `the manifest ${location.bucket}/${location.key} does not exist` }
+      if (location.etag && location.etag.replace(/"/g, '') !== head.etag)
+        return { code: 'ManifestEtagMismatch', error: `the manifest's ETag is ${head.etag}, not the ${location.etag} the job names` }
+      return { size: head.size, read: (s, e) => objects.readRange(location.bucket, location.key, s, e) }
+    } catch (err) {
+      return { code: 'ManifestUnreadable', error: `the manifest could not be read: ${(err as Error).message}` }
+    }
+  }
+
+  /** Leases pending chunks up to the in-flight limit and sends them; lost sends are re-driven by lease expiry. */
+  private async pump(): Promise<void> {
+    const room = MAX_CHUNKS_IN_FLIGHT - this.count('leased')
+    if (room <= 0) return
+    const jobId = (JSON.parse(this.row()!.spec) as JobSpec).jobId
+    const picked = this.sql.exec<{ id: number }>(`SELECT id FROM chunk WHERE state = 'pending' ORDER BY id LIMIT ?`, room).toArray()
+    const until = Date.now() + LEASE_MS
+    const messages: ChunkMessage[] = picked.map(({ id }) => {
+      const leaseId = crypto.randomUUID()
+      this.sql.exec(`UPDATE chunk SET state = 'leased', lease_id = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?`, leaseId, until, id)
+      return { jobId, chunkId: id, leaseId }
+    })
+    if (messages.length > 0) await this.env.CHUNKS_QUEUE.sendBatch(messages.map((body) => ({ body })))
+  }
+
+  private redriveExpired(): void {
+    this.sql.exec(`UPDATE chunk SET state = 'pending', lease_id = NULL, lease_until = NULL WHERE state = 'leased' AND lease_until <= ?`, Date.now())
+  }
+
+  private async finish(status: 'Completing' | 'Cancelling' | 'Failing'): Promise<void> {
+    const row = this.row()!
+    const spec = JSON.parse(row.spec) as JobSpec
+    if (spec.report.enabled && row.succeeded + row.failed > 0 && !row.report_done) {
+      try {
+        await buildReport(this.sql, spec, this.adapter(spec)?.objects, new Date())
+      } catch (err) {
+        this.addFailureReason('ReportNotWritten', `the report could not be written: ${(err as Error).message}`)
+      }
+      this.sql.exec('UPDATE job SET report_done = 1 WHERE id = 1')
+    }
+    this.transition(status === 'Completing' ? 'Complete' : status === 'Cancelling' ? 'Cancelled' : 'Failed')
+  }
+
+  private async arm(): Promise<void> {
+    const row = this.row()!
+    const now = Date.now()
+    let at: number | null = null
+    if (row.status === 'New' || row.status === 'Preparing' || row.status === 'Ready') at = now
+    else if (row.status === 'Suspended') at = (row.suspended_at ?? now) + SUSPENDED_MAX_MS + 1
+    else if (ACTIVE.has(row.status) || row.status === 'Cancelling' || row.status === 'Failing' || row.status === 'Completing') {
+      const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(lease_until) AS t FROM chunk WHERE state = 'leased'`).one().t
+      at = next ?? now + LEASE_MS
+    }
+    if (at === null) await this.ctx.storage.deleteAlarm()
+    else await this.ctx.storage.setAlarm(at)
+  }
+
+  private adapter(spec: JobSpec) {
+    const all = accounts(this.env)
+    if (!all.ok) return undefined
+    const resolved = resolveAccount(all.value, this.env, spec.account)
+    return resolved.ok ? resolved.account.adapter : undefined
+  }
+
+  private addFailureReason(failureCode: string, failureReason: string): void {
+    const reasons = JSON.parse(this.row()!.failure_reasons) as unknown[]
+    reasons.push({ failureCode, failureReason: failureReason.slice(0, 256) })
+    this.sql.exec('UPDATE job SET failure_reasons = ? WHERE id = 1', JSON.stringify(reasons))
+  }
+
+  private async index(status: JobStatus): Promise<void> {
+    const spec = JSON.parse(this.row()!.spec) as JobSpec
+    await this.env.TENANT_JOBS.getByName(spec.tenant).put({ jobId: spec.jobId, status, createdAt: spec.createdAt })
+  }
+
+  private count(state: ChunkRow['state']): number {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM chunk WHERE state = ?', state).one().n
+  }
+
+  private row(): JobRow | undefined {
+    return this.sql.exec<JobRow>('SELECT * FROM job WHERE id = 1').toArray()[0]
+  }
+
+  private owned(tenant: string): { spec: JobSpec; row: JobRow } | null {
+    const row = this.row()
+    if (!row) return null
+    const spec = JSON.parse(row.spec) as JobSpec
+    // Another tenant's job answers exactly like a job that does not exist.
+    return spec.tenant === tenant ? { spec, row } : null
+  }
+}

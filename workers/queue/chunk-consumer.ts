@@ -1,0 +1,88 @@
+import * as z from 'zod'
+import { executeOperations } from '../../shared/engine/engine.ts'
+import type { OperationResult } from '../../shared/engine/types.ts'
+import { taskOperation } from '../../shared/jobs/task-operation.ts'
+import { parseManifestRecords } from '../../shared/manifest/manifest-csv.ts'
+import { reportCsvRow } from '../../shared/report/report-csv.ts'
+import { parseWith } from '../../shared/schemas/issues.ts'
+import type { Operation } from '../../shared/schemas/operation.ts'
+import type { ChunkResult, ChunkTask } from '../durable-objects/batch-job/types.ts'
+import { accounts, resolveAccount } from '../runtime/config.ts'
+
+const ChunkMessageSchema = z.strictObject({ jobId: z.string().min(1).max(64), chunkId: z.number().int().min(1), leaseId: z.string().min(1).max(64) })
+
+/** Seconds before a failed chunk message is delivered again: capped exponential. */
+export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8))
+
+/**
+ * The chunk queue's consumer: validates each message, runs the chunk through the same engine as
+ * `POST /v1/batch`, and records the outcome in the job object, which ignores a chunk it already
+ * has — so redelivery never double-counts. A message that cannot be valid is logged and acked.
+ */
+export async function handleChunkBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  for (const message of batch.messages) {
+    const parsed = parseWith(ChunkMessageSchema, message.body)
+    if (!parsed.success) {
+      console.error(JSON.stringify({ level: 'error', msg: 'malformed chunk message dropped', queue: batch.queue, errors: parsed.errors }))
+      message.ack()
+      continue
+    }
+    try {
+      await runChunk(env, parsed.data)
+      message.ack()
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'warn', msg: 'chunk failed; retrying', jobId: parsed.data.jobId, chunkId: parsed.data.chunkId, error: (err as Error).message }))
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+    }
+  }
+}
+
+async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>): Promise<void> {
+  const job = env.JOBS.getByName(msg.jobId)
+  const task = await job.beginChunk(msg.chunkId, msg.leaseId)
+  if (!task) return
+  const all = accounts(env)
+  const resolved = all.ok ? resolveAccount(all.value, env, task.account) : undefined
+  if (!resolved?.ok) throw new Error(`account ${task.account} is not usable`)
+  const { adapter, engine } = resolved.account
+  const bytes = task.source
+    ? await adapter.objects!.readRange(task.source.bucket, task.source.key, task.start, task.end)
+    : await job.readInlineBytes(task.start, task.end)
+  await job.completeChunk(task.chunkId, await runTasks(task, new TextDecoder().decode(bytes), adapter, engine))
+}
+
+/** Parses the chunk's rows, runs the valid ones, and turns every row into exactly one report line. */
+async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeof executeOperations>[0], engine: Parameters<typeof executeOperations>[2]): Promise<ChunkResult> {
+  const records = parseManifestRecords(text, task.fields, task.firstRow)
+  const ops: Operation[] = []
+  for (const r of records) if (r.ok) ops.push(taskOperation(task.operation, r.task))
+  const results = await executeOperations(adapter, ops, engine)
+  const byRow = new Map<string, OperationResult>(results.map((r) => [r.id, r]))
+  const out: ChunkResult = { succeeded: 0, failed: 0, succeededLines: '', failedLines: '', failureCodes: {} }
+  const fail = (code: string) => {
+    out.failed++
+    out.failureCodes[code] = (out.failureCodes[code] ?? 0) + 1
+  }
+  for (const r of records) {
+    if (!r.ok) {
+      fail('InvalidManifestRow')
+      out.failedLines += reportCsvRow({ bucket: '', key: '', status: 'failed', errorCode: 'InvalidManifestRow', httpStatus: 400, message: `row ${r.error.row}: ${r.error.reason}: ${r.error.text}` })
+      continue
+    }
+    const result = byRow.get(String(r.task.row))!
+    const ok = result.status >= 200 && result.status < 300
+    const line = reportCsvRow({
+      bucket: r.task.bucket, key: r.task.key, ...(r.task.versionId ? { versionId: r.task.versionId } : {}),
+      status: ok ? 'succeeded' : 'failed', httpStatus: result.status,
+      ...(result.error ? { errorCode: result.error.code, message: result.error.message } : {}),
+    })
+    if (ok) {
+      out.succeeded++
+      out.succeededLines += line
+    } else {
+      fail(result.error?.code ?? 'ProviderError')
+      out.failedLines += line
+    }
+  }
+  return out
+}
