@@ -137,6 +137,16 @@ export class BatchJob extends DurableObject<Env> {
     return this.sql.exec<{ body: string }>('SELECT body FROM report_shard WHERE idx = ?', idx).toArray()[0]?.body ?? null
   }
 
+  /**
+   * The cron watchdog's nudge (§7): runs what the alarm runs — re-drives expired leases, fails a
+   * job Suspended too long, finishes one whose last chunk landed — in case an alarm was lost.
+   */
+  async poke(): Promise<JobStatus | null> {
+    if (!this.row()) return null
+    await this.alarm()
+    return this.row()!.status
+  }
+
   /** Drives the job: preparation steps, dispatch, lease re-drive, finishing, and the Suspended limit. */
   override async alarm(): Promise<void> {
     const row = this.row()
