@@ -2,6 +2,7 @@ import { createApp } from './api/app.ts'
 import { handleChunkBatch } from './queue/chunk-consumer.ts'
 
 export { BatchJob } from './durable-objects/batch-job.ts'
+export { AccountScheduler } from './durable-objects/account-scheduler.ts'
 export { IdempotencyStore } from './durable-objects/idempotency-store.ts'
 export { JobTokens } from './durable-objects/job-tokens.ts'
 export { TenantJobs } from './durable-objects/tenant-jobs.ts'

@@ -4,6 +4,8 @@ import * as z from 'zod'
 export const AccountTuning = {
   /** Provider calls in flight at once for one batch. */
   concurrency: z.number().int().min(1).max(64).optional(),
+  /** Job chunks in flight on this account across all its jobs (the scheduler's capacity). */
+  chunksInFlight: z.number().int().min(1).max(64).optional(),
   /** One provider call's time limit. */
   timeoutMs: z.number().int().min(50).max(120_000).optional(),
   retry: z

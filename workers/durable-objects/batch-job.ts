@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { canTransition, exceedsFailureThreshold, TERMINAL, userTransition, type JobStatus, type RequestedStatus } from '../../shared/jobs/job-status.ts'
 import { accounts, resolveAccount } from '../runtime/config.ts'
+import { DEFAULT_CHUNKS_IN_FLIGHT } from './account-scheduler.ts'
 import { describeJob, summariseJob } from './batch-job/describe.ts'
 import { JOB_SCHEMA, readInline, storeInline, type ChunkRow, type JobRow } from './batch-job/job-db.ts'
 import { CHUNK_ROWS, prepareStep, type ManifestSource } from './batch-job/preparation.ts'
@@ -9,8 +10,6 @@ import type { ChunkResult, ChunkTask, JobOutcome, JobSpec } from './batch-job/ty
 
 /** A chunk message not finished within this is taken as lost and sent again. */
 export const LEASE_MS = 5 * 60 * 1000
-/** Chunks of one job on the queue at once. */
-export const MAX_CHUNKS_IN_FLIGHT = 4
 /** A job Suspended longer than this fails (§6). */
 export const SUSPENDED_MAX_MS = 14 * 24 * 60 * 60 * 1000
 const PREP_BUDGET_MS = 5_000
@@ -67,6 +66,8 @@ export class BatchJob extends DurableObject<Env> {
     const to = userTransition(found.row.status, requested)
     if (to === null) return { ok: false, reason: 'invalid-state', status: found.row.status }
     if (requested === 'Ready') this.sql.exec('UPDATE job SET confirmed = 1 WHERE id = 1')
+    // A user's pause or resume overrides a preemption: the scheduler will not resume it any more.
+    if (requested === 'Paused' || requested === 'Active') this.sql.exec('UPDATE job SET preempted = 0 WHERE id = 1')
     if (to !== found.row.status) this.transition(to, reason ?? `requested ${requested}`)
     else if (reason) this.sql.exec('UPDATE job SET status_reason = ? WHERE id = 1', reason)
     await this.settle()
@@ -137,6 +138,23 @@ export class BatchJob extends DurableObject<Env> {
     return this.sql.exec<{ body: string }>('SELECT body FROM report_shard WHERE idx = ?', idx).toArray()[0]?.body ?? null
   }
 
+  /** The account scheduler's request: a higher-priority job needs the slots this one holds. */
+  async preempt(reason: string): Promise<void> {
+    if (this.row()?.status !== 'Active') return
+    this.sql.exec('UPDATE job SET preempted = 1 WHERE id = 1')
+    this.transition('Pausing', reason)
+    await this.settle()
+  }
+
+  /** The scheduler's all-clear after a preemption; a job the user paused meanwhile stays paused. */
+  async resumeFromPreemption(): Promise<void> {
+    const row = this.row()
+    if (!row || row.preempted !== 1 || (row.status !== 'Pausing' && row.status !== 'Paused')) return
+    this.sql.exec('UPDATE job SET preempted = 0 WHERE id = 1')
+    this.transition('Active', 'resumed after preemption')
+    await this.settle()
+  }
+
   /**
    * The cron watchdog's nudge (§7): runs what the alarm runs — re-drives expired leases, fails a
    * job Suspended too long, finishes one whose last chunk landed — in case an alarm was lost.
@@ -194,7 +212,8 @@ export class BatchJob extends DurableObject<Env> {
     if (ACTIVE.has(row.status) && row.prep_done && unfinished === 0) this.transition('Completing', 'every task ran')
     else if (row.status === 'Pausing' && leased === 0) this.transition('Paused', 'paused')
     row = this.row()!
-    if (row.status === 'Active') await this.pump()
+    if (ACTIVE.has(row.status)) await this.pump()
+    else if (!['New', 'Preparing', 'Suspended', 'Ready'].includes(row.status)) await this.scheduler().leave(this.jobId())
     if ((row.status === 'Completing' || row.status === 'Cancelling' || row.status === 'Failing') && leased === 0) await this.finish(row.status)
     await this.arm()
   }
@@ -235,17 +254,24 @@ export class BatchJob extends DurableObject<Env> {
     }
   }
 
-  /** Leases pending chunks up to the in-flight limit and sends them; lost sends are re-driven by lease expiry. */
+  /**
+   * Asks the account's scheduler for slots, leases that many pending chunks and sends them; a lost
+   * send is re-driven when its lease expires. Pausing jobs only report what they still hold.
+   */
   private async pump(): Promise<void> {
-    const room = MAX_CHUNKS_IN_FLIGHT - this.count('leased')
-    if (room <= 0) return
-    const jobId = (JSON.parse(this.row()!.spec) as JobSpec).jobId
-    const picked = this.sql.exec<{ id: number }>(`SELECT id FROM chunk WHERE state = 'pending' ORDER BY id LIMIT ?`, room).toArray()
+    const row = this.row()!
+    const spec = JSON.parse(row.spec) as JobSpec
+    const leased = this.count('leased')
+    const capacity = this.accountOf(spec)?.chunksInFlight ?? DEFAULT_CHUNKS_IN_FLIGHT
+    const want = row.status === 'Active' ? Math.min(this.count('pending'), Math.max(0, capacity - leased)) : 0
+    const grant = await this.scheduler().sync(spec.jobId, row.priority, leased, want, capacity)
+    if (grant <= 0 || this.row()!.status !== 'Active') return
+    const picked = this.sql.exec<{ id: number }>(`SELECT id FROM chunk WHERE state = 'pending' ORDER BY id LIMIT ?`, Math.min(grant, want)).toArray()
     const until = Date.now() + LEASE_MS
     const messages: ChunkMessage[] = picked.map(({ id }) => {
       const leaseId = crypto.randomUUID()
       this.sql.exec(`UPDATE chunk SET state = 'leased', lease_id = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?`, leaseId, until, id)
-      return { jobId, chunkId: id, leaseId }
+      return { jobId: spec.jobId, chunkId: id, leaseId }
     })
     if (messages.length > 0) await this.env.CHUNKS_QUEUE.sendBatch(messages.map((body) => ({ body })))
   }
@@ -282,11 +308,23 @@ export class BatchJob extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(at)
   }
 
-  private adapter(spec: JobSpec) {
+  private accountOf(spec: JobSpec) {
     const all = accounts(this.env)
     if (!all.ok) return undefined
     const resolved = resolveAccount(all.value, this.env, spec.account)
-    return resolved.ok ? resolved.account.adapter : undefined
+    return resolved.ok ? resolved.account : undefined
+  }
+
+  private adapter(spec: JobSpec) {
+    return this.accountOf(spec)?.adapter
+  }
+
+  private scheduler() {
+    return this.env.SCHEDULERS.getByName((JSON.parse(this.row()!.spec) as JobSpec).account)
+  }
+
+  private jobId(): string {
+    return (JSON.parse(this.row()!.spec) as JobSpec).jobId
   }
 
   private addFailureReason(failureCode: string, failureReason: string): void {

@@ -4,6 +4,7 @@ import type { R2BucketLike } from '../../shared/providers/r2/r2-bucket.ts'
 import type { EngineOptions } from '../../shared/engine/engine.ts'
 import type { ProviderAdapter } from '../../shared/engine/types.ts'
 import { parseWith } from '../../shared/schemas/issues.ts'
+import { DEFAULT_CHUNKS_IN_FLIGHT } from '../durable-objects/account-scheduler.ts'
 
 export type ConfigResult<T> = { ok: true; value: T } | { ok: false; detail: string }
 
@@ -52,6 +53,8 @@ export interface ResolvedAccount {
   name: string
   adapter: ProviderAdapter
   engine: EngineOptions
+  /** Job chunks in flight on this account across its jobs. */
+  chunksInFlight: number
 }
 
 export type Resolution = { ok: true; account: ResolvedAccount } | Exclude<AccountLookup, { ok: true }>
@@ -61,5 +64,5 @@ export function resolveAccount(all: Record<string, unknown>, env: Env, name: str
   const found = lookupAccount(all, name)
   if (!found.ok) return found
   const adapter = createAdapter(found.settings, { fetch: (input, init) => fetch(input, init), r2Binding: (b) => r2Binding(env, b) })
-  return { ok: true, account: { name, adapter, engine: engineOptionsFor(found.settings) } }
+  return { ok: true, account: { name, adapter, engine: engineOptionsFor(found.settings), chunksInFlight: found.settings.chunksInFlight ?? DEFAULT_CHUNKS_IN_FLIGHT } }
 }

@@ -22,7 +22,8 @@ export const JOB_SCHEMA = [
     active_since INTEGER,
     suspended_at INTEGER,
     terminated_at INTEGER,
-    report_done INTEGER NOT NULL DEFAULT 0)`,
+    report_done INTEGER NOT NULL DEFAULT 0,
+    preempted INTEGER NOT NULL DEFAULT 0)`,
   `CREATE TABLE IF NOT EXISTS chunk (
     id INTEGER PRIMARY KEY,
     start_byte INTEGER NOT NULL, end_byte INTEGER NOT NULL, first_row INTEGER NOT NULL, rows INTEGER NOT NULL,
@@ -59,6 +60,7 @@ export type JobRow = {
   suspended_at: number | null
   terminated_at: number | null
   report_done: number
+  preempted: number
 }
 
 export type ChunkRow = {
