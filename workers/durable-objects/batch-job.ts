@@ -4,14 +4,14 @@ import { accounts, resolveAccount } from '../runtime/config.ts'
 import { DEFAULT_CHUNKS_IN_FLIGHT } from './account-scheduler.ts'
 import { describeJob, summariseJob } from './batch-job/describe.ts'
 import { JOB_SCHEMA, readInline, storeInline, type ChunkRow, type JobRow } from './batch-job/job-db.ts'
-import { CHUNK_ROWS, prepareStep, type ManifestSource } from './batch-job/preparation.ts'
+import { manifestSource } from './batch-job/manifest-source.ts'
+import { CHUNK_ROWS, prepareStep } from './batch-job/preparation.ts'
+import { LEASE_MS, nextAlarmAt, SUSPENDED_MAX_MS } from './batch-job/alarm-plan.ts'
+
+export { LEASE_MS, SUSPENDED_MAX_MS }
 import { buildReport } from './batch-job/reporting.ts'
 import type { ChunkResult, ChunkTask, JobOutcome, JobSpec } from './batch-job/types.ts'
 
-/** A chunk message not finished within this is taken as lost and sent again. */
-export const LEASE_MS = 5 * 60 * 1000
-/** A job Suspended longer than this fails (§6). */
-export const SUSPENDED_MAX_MS = 14 * 24 * 60 * 60 * 1000
 const PREP_BUDGET_MS = 5_000
 const ACTIVE: ReadonlySet<JobStatus> = new Set(['Active', 'Pausing'])
 
@@ -221,7 +221,7 @@ export class BatchJob extends DurableObject<Env> {
   private async prepare(): Promise<void> {
     const row = this.row()!
     const spec = JSON.parse(row.spec) as JobSpec
-    const source = await this.manifestSource(spec, row)
+    const source = await manifestSource(this.sql, spec, row, this.adapter(spec)?.objects)
     if ('error' in source) {
       this.addFailureReason(source.code, source.error)
       this.transition('Failing', source.error)
@@ -235,22 +235,6 @@ export class BatchJob extends DurableObject<Env> {
       this.sql.exec('UPDATE job SET prep_done = 1 WHERE id = 1')
       const confirmed = !spec.confirmationRequired || this.row()!.confirmed === 1
       this.transition(confirmed ? 'Ready' : 'Suspended', confirmed ? 'manifest prepared' : 'awaiting confirmation')
-    }
-  }
-
-  private async manifestSource(spec: JobSpec, row: JobRow): Promise<ManifestSource | { error: string; code: string }> {
-    if (spec.manifest.inline) return { size: row.manifest_size ?? 0, read: async (s, e) => readInline(this.sql, s, e) }
-    const location = spec.manifest.location!
-    const objects = this.adapter(spec)?.objects
-    if (!objects) return { code: 'ManifestUnreadable', error: `manifests cannot be read from the ${spec.account} account's provider` }
-    try {
-      const head = await objects.head(location.bucket, location.key)
-      if (!head) return { code: 'ManifestNotFound', error: `the manifest ${location.bucket}/${location.key} does not exist` }
-      if (location.etag && location.etag.replace(/"/g, '') !== head.etag)
-        return { code: 'ManifestEtagMismatch', error: `the manifest's ETag is ${head.etag}, not the ${location.etag} the job names` }
-      return { size: head.size, read: (s, e) => objects.readRange(location.bucket, location.key, s, e) }
-    } catch (err) {
-      return { code: 'ManifestUnreadable', error: `the manifest could not be read: ${(err as Error).message}` }
     }
   }
 
@@ -295,15 +279,8 @@ export class BatchJob extends DurableObject<Env> {
   }
 
   private async arm(): Promise<void> {
-    const row = this.row()!
-    const now = Date.now()
-    let at: number | null = null
-    if (row.status === 'New' || row.status === 'Preparing' || row.status === 'Ready') at = now
-    else if (row.status === 'Suspended') at = (row.suspended_at ?? now) + SUSPENDED_MAX_MS + 1
-    else if (ACTIVE.has(row.status) || row.status === 'Cancelling' || row.status === 'Failing' || row.status === 'Completing') {
-      const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(lease_until) AS t FROM chunk WHERE state = 'leased'`).one().t
-      at = next ?? now + LEASE_MS
-    }
+    const next = this.sql.exec<{ t: number | null }>(`SELECT MIN(lease_until) AS t FROM chunk WHERE state = 'leased'`).one().t
+    const at = nextAlarmAt(this.row()!, next, Date.now())
     if (at === null) await this.ctx.storage.deleteAlarm()
     else await this.ctx.storage.setAlarm(at)
   }

@@ -1,0 +1,23 @@
+import type { ObjectIO } from '../../../shared/engine/types.ts'
+import { readInline, type JobRow } from './job-db.ts'
+import type { ManifestSource } from './preparation.ts'
+import type { JobSpec } from './types.ts'
+
+/**
+ * Where preparation reads the manifest: the inline CSV kept in the job object, or the manifest
+ * object on the job's account — whose ETag must be the one the job names (§6).
+ */
+export async function manifestSource(sql: SqlStorage, spec: JobSpec, row: JobRow, objects: ObjectIO | undefined): Promise<ManifestSource | { error: string; code: string }> {
+  if (spec.manifest.inline) return { size: row.manifest_size ?? 0, read: async (s, e) => readInline(sql, s, e) }
+  const location = spec.manifest.location!
+  if (!objects) return { code: 'ManifestUnreadable', error: `manifests cannot be read from the ${spec.account} account's provider` }
+  try {
+    const head = await objects.head(location.bucket, location.key)
+    if (!head) return { code: 'ManifestNotFound', error: `the manifest ${location.bucket}/${location.key} does not exist` }
+    if (location.etag && location.etag.replace(/"/g, '') !== head.etag)
+      return { code: 'ManifestEtagMismatch', error: `the manifest's ETag is ${head.etag}, not the ${location.etag} the job names` }
+    return { size: head.size, read: (s, e) => objects.readRange(location.bucket, location.key, s, e) }
+  } catch (err) {
+    return { code: 'ManifestUnreadable', error: `the manifest could not be read: ${(err as Error).message}` }
+  }
+}
