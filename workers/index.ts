@@ -1,4 +1,5 @@
 import { createApp } from './api/app.ts'
+import { handleScheduled } from './cron/scheduled.ts'
 import { handleChunkBatch } from './queue/chunk-consumer.ts'
 
 export { BatchJob } from './durable-objects/batch-job.ts'
@@ -12,4 +13,5 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   queue: (batch, env, ctx) => handleChunkBatch(batch, env, ctx),
+  scheduled: (controller, env, ctx) => handleScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Env>
