@@ -422,6 +422,11 @@ describe('provider faults during a job', () => {
   it('ends Complete with exact counts and per-row statuses through a 503 burst and per-key errors on the S3 emulator', async () => {
     await expectRecovered(await faultyJob(2), 2)
   })
+
+  // A burst longer than a sync batch's retries: a job must wait it out, not fail its tasks.
+  it('ends Complete with exact counts through a 503 burst longer than a sync call would wait out', async () => {
+    await expectRecovered(await faultyJob(5), 5)
+  })
 })
 
 describe('an interrupted job object', () => {

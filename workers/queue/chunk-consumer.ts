@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { executeOperations } from '../../shared/engine/engine.ts'
+import { executeOperations, type EngineOptions } from '../../shared/engine/engine.ts'
 import type { OperationResult } from '../../shared/engine/types.ts'
 import { taskOperation } from '../../shared/jobs/task-operation.ts'
 import { parseManifestRecords } from '../../shared/manifest/manifest-csv.ts'
@@ -10,6 +10,14 @@ import type { ChunkResult, ChunkTask } from '../durable-objects/batch-job/types.
 import { accounts, resolveAccount } from '../runtime/config.ts'
 
 const ChunkMessageSchema = z.strictObject({ jobId: z.string().min(1).max(64), chunkId: z.number().int().min(1), leaseId: z.string().min(1).max(64) })
+
+/**
+ * A job waits out throttling where an HTTP caller cannot: at least 8 tries per task and two minutes
+ * of budget per chunk (S3 Batch Operations redrives temporary failures before a job completes).
+ */
+export function jobEngineOptions(engine: EngineOptions): EngineOptions {
+  return { ...engine, retry: { ...engine.retry, maxAttempts: Math.max(engine.retry.maxAttempts, 8), budgetMs: Math.max(engine.retry.budgetMs, 120_000) } }
+}
 
 /** Seconds before a failed chunk message is delivered again: capped exponential. */
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8))
@@ -44,7 +52,8 @@ async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>): Prom
   const all = accounts(env)
   const resolved = all.ok ? resolveAccount(all.value, env, task.account) : undefined
   if (!resolved?.ok) throw new Error(`account ${task.account} is not usable`)
-  const { adapter, engine } = resolved.account
+  const { adapter } = resolved.account
+  const engine = jobEngineOptions(resolved.account.engine)
   const bytes = task.source
     ? await adapter.objects!.readRange(task.source.bucket, task.source.key, task.start, task.end)
     : await job.readInlineBytes(task.start, task.end)
