@@ -28,6 +28,8 @@ export interface ChunkMessage {
  */
 export class BatchJob extends DurableObject<Env> {
   private readonly sql: SqlStorage
+  private driving: Promise<void> | null = null
+  private finishing: Promise<void> | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -166,7 +168,15 @@ export class BatchJob extends DurableObject<Env> {
   }
 
   /** Drives the job: preparation steps, dispatch, lease re-drive, finishing, and the Suspended limit. */
-  override async alarm(): Promise<void> {
+  override alarm(): Promise<void> {
+    // One drive at a time: the watchdog's poke and the alarm must not prepare or report twice over.
+    this.driving ??= this.drive().finally(() => {
+      this.driving = null
+    })
+    return this.driving
+  }
+
+  private async drive(): Promise<void> {
     const row = this.row()
     if (!row) return
     if (row.status === 'New') this.transition('Preparing')
@@ -212,10 +222,20 @@ export class BatchJob extends DurableObject<Env> {
     if (ACTIVE.has(row.status) && row.prep_done && unfinished === 0) this.transition('Completing', 'every task ran')
     else if (row.status === 'Pausing' && leased === 0) this.transition('Paused', 'paused')
     row = this.row()!
-    if (ACTIVE.has(row.status)) await this.pump()
-    else if (!['New', 'Preparing', 'Suspended', 'Ready'].includes(row.status)) await this.scheduler().leave(this.jobId())
-    if ((row.status === 'Completing' || row.status === 'Cancelling' || row.status === 'Failing') && leased === 0) await this.finish(row.status)
-    await this.arm()
+    try {
+      if (ACTIVE.has(row.status)) await this.pump()
+      else if (!['New', 'Preparing', 'Suspended', 'Ready'].includes(row.status)) await this.scheduler().leave(this.jobId())
+      if ((row.status === 'Completing' || row.status === 'Cancelling' || row.status === 'Failing') && leased === 0) {
+        // One report build at a time, however many events reach this point together.
+        this.finishing ??= this.finish(row.status).finally(() => {
+          this.finishing = null
+        })
+        await this.finishing
+      }
+    } finally {
+      // Re-armed even when a call above failed, so the job is never left without a driver.
+      await this.arm()
+    }
   }
 
   private async prepare(): Promise<void> {
