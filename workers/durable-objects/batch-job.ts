@@ -5,7 +5,7 @@ import { DEFAULT_CHUNKS_IN_FLIGHT } from './account-scheduler.ts'
 import { describeJob, summariseJob } from './batch-job/describe.ts'
 import { JOB_SCHEMA, readInline, storeInline, type ChunkRow, type JobRow } from './batch-job/job-db.ts'
 import { manifestSource } from './batch-job/manifest-source.ts'
-import { CHUNK_ROWS, prepareStep } from './batch-job/preparation.ts'
+import { chunkRowsFor, prepareStep } from './batch-job/preparation.ts'
 import { LEASE_MS, nextAlarmAt, SUSPENDED_MAX_MS } from './batch-job/alarm-plan.ts'
 
 export { LEASE_MS, SUSPENDED_MAX_MS }
@@ -247,7 +247,7 @@ export class BatchJob extends DurableObject<Env> {
       this.transition('Failing', source.error)
       return
     }
-    const step = await prepareStep(this.sql, source, { chunkRows: CHUNK_ROWS, budgetMs: PREP_BUDGET_MS })
+    const step = await prepareStep(this.sql, source, { chunkRows: chunkRowsFor(this.adapter(spec)?.provider ?? '', spec.operation.op), budgetMs: PREP_BUDGET_MS })
     if (step.error) {
       this.addFailureReason('InvalidManifest', step.error)
       this.transition('Failing', step.error)

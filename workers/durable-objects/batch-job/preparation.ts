@@ -1,7 +1,18 @@
 import { RecordScanner } from '../../../shared/manifest/manifest-csv.ts'
 
-/** Tasks per chunk: one provider batch call on Qiniu, S3/OSS multi-delete and R2. */
+/** Tasks per chunk where a provider batch call carries them (Qiniu /batch, multi-delete, PDS). */
 export const CHUNK_ROWS = 1000
+/** Tasks per chunk where each costs its own calls (up to two: HEAD + PUT copy): within 1,000 subrequests. */
+export const PER_OBJECT_CHUNK_ROWS = 400
+
+/**
+ * How many tasks one chunk (one consumer invocation) carries: a provider batch endpoint takes a
+ * thousand in one or ten calls, but per-object calls must fit the invocation's subrequest limit.
+ */
+export function chunkRowsFor(provider: string, op: string): number {
+  if (provider === 'qiniu' || provider === 'pds') return CHUNK_ROWS
+  return op === 'delete' ? CHUNK_ROWS : PER_OBJECT_CHUNK_ROWS
+}
 const WINDOW_BYTES = 1024 * 1024
 /** A record longer than this cannot be cut into a chunk; such a manifest fails. */
 const MAX_WINDOW_BYTES = 16 * 1024 * 1024
