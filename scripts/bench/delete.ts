@@ -53,12 +53,12 @@ export const EMULATOR_OF: Record<DeleteProvider, EmulatorKind | undefined> = {
   r2: undefined,
 }
 
-const S3_AK = 's3-test-ak'
+export const S3_AK = 's3-test-ak'
 const CTYUN_AK = 's3-ctyun-ak'
 const OSS_AK = 'oss-test-ak'
 const QINIU_AK = 'qn-test-ak'
 const OSS_REGION = 'cn-hangzhou'
-const S3_REGION = 'us-east-1'
+export const S3_REGION = 'us-east-1'
 
 /** Where each provider's deletes go: bucket (drive id for PDS) and the gateway account. */
 export const TARGET: Record<DeleteProvider, { account: string; bucket: string; how: string; direct: string }> = {

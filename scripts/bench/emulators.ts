@@ -35,7 +35,11 @@ export class PortBusyError extends Error {}
  * Starts `kinds` on `host`. When a port is taken, closes what it started and throws a
  * PortBusyError whose message says who usually holds it and what to do.
  */
-export async function startEmulators(host: string, kinds: ReadonlySet<EmulatorKind>): Promise<Emulators> {
+export async function startEmulators(
+  host: string,
+  kinds: ReadonlySet<EmulatorKind>,
+  opts: { /** Largest request body of the object stores (default theirs, 16 MiB): the jobs section uploads big manifests. */ objectStoreMaxBodyBytes?: number } = {},
+): Promise<Emulators> {
   const closers: Array<() => Promise<void>> = []
   const urls: Partial<Record<EmulatorKind, string>> = {}
   const close = async () => {
@@ -49,7 +53,13 @@ export async function startEmulators(host: string, kinds: ReadonlySet<EmulatorKi
           ? await startQiniuEmulator({ host, port, credentials: QINIU_CREDENTIALS })
           : kind === 'pds'
             ? await startPdsEmulator({ host, port, tokens: PDS_TOKENS })
-            : await startObjectStoreEmulator({ dialect: kind, host, port, credentials: kind === 's3' ? S3_CREDENTIALS : OSS_CREDENTIALS })
+            : await startObjectStoreEmulator({
+                dialect: kind,
+                host,
+                port,
+                credentials: kind === 's3' ? S3_CREDENTIALS : OSS_CREDENTIALS,
+                ...(opts.objectStoreMaxBodyBytes !== undefined ? { maxBodyBytes: opts.objectStoreMaxBodyBytes } : {}),
+              })
       closers.push(() => emu.close())
       urls[kind] = emu.url
     } catch (e) {

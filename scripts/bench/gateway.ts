@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
+import { unstable_getMiniflareWorkerOptions } from 'wrangler'
 import type { CallResult } from './direct.ts'
 import type { BenchOp } from './workload.ts'
 
@@ -41,6 +42,69 @@ export async function bundleWorker(root: string): Promise<{ dir: string; script:
   return { dir, script: join(dir, 'index.js'), ms: performance.now() - t0 }
 }
 
+/** The chunk queue of wrangler.toml (producer binding CHUNKS_QUEUE, one consumer). */
+export const CHUNK_QUEUE = 'batchgate-chunks'
+
+/** One consumer invocation of a queue, as Miniflare's queue broker logs it. */
+export interface QueueInvocation {
+  queue: string
+  acked: number
+  total: number
+  /** Wall milliseconds of the invocation (the broker's dispatch to the consumer's answer). */
+  ms: number
+  /** performance.now() in this process when the log line arrived (≈ the invocation's end). */
+  at: number
+}
+
+/** Miniflare's log, kept instead of printed: the queue broker's per-invocation lines are parsed. */
+class CaptureLog extends Log {
+  private readonly onLine: (message: string) => void
+  constructor(onLine: (message: string) => void) {
+    super(LogLevel.INFO)
+    this.onLine = onLine
+  }
+  protected override log(message: string): void {
+    this.onLine(message)
+  }
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g
+const QUEUE_LINE = /QUEUE (\S+) (\d+)\/(\d+)(?: \((\d+)ms\))?/
+
+type V4Options = Parameters<typeof convertV4MiniflareOptions>[0]
+interface QueueConsumerOptions {
+  maxBatchSize?: number
+  maxBatchTimeout?: number
+  maxRetries?: number
+  deadLetterQueue?: string
+  retryDelay?: number
+}
+
+/**
+ * The Durable Object and queue bindings of wrangler.toml, as wrangler turns them into Miniflare
+ * options (what `wrangler dev` and the vitest pool run). Wrangler's logger is silenced meanwhile:
+ * it prints to stdout, which --json-only keeps for the JSON.
+ */
+function wranglerBindings(root: string): {
+  durableObjects: NonNullable<V4Options['durableObjects']>
+  queueProducers: NonNullable<V4Options['queueProducers']>
+  queueConsumers: Record<string, QueueConsumerOptions>
+} {
+  const prev = process.env.WRANGLER_LOG
+  process.env.WRANGLER_LOG = 'error'
+  try {
+    const { workerOptions: w } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'))
+    return {
+      durableObjects: (w.durableObjects ?? {}) as NonNullable<V4Options['durableObjects']>,
+      queueProducers: (w.queueProducers ?? {}) as NonNullable<V4Options['queueProducers']>,
+      queueConsumers: (w.queueConsumers ?? {}) as Record<string, QueueConsumerOptions>,
+    }
+  } finally {
+    if (prev === undefined) delete process.env.WRANGLER_LOG
+    else process.env.WRANGLER_LOG = prev
+  }
+}
+
 /** The parsed answer of POST /v1/batch (the fields the bench reads). */
 export interface BatchAnswer {
   results?: Array<{ index?: number; status: number; data?: Record<string, unknown>; error?: { code: string; message: string } }>
@@ -63,6 +127,12 @@ export interface Gateway {
   batch(account: string, operations: readonly unknown[], opts?: { requestId?: string }): Promise<BatchCall>
   /** Bytes of the JSON body of {@link Gateway.call}. */
   bodyBytes: number
+  /** Any authenticated call to the gateway's API (JSON body when given); the parsed JSON answer. */
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string; ms: number }>
+  /** Consumer invocations of the queues so far (Miniflare's broker log), oldest first. */
+  queueInvocations: QueueInvocation[]
+  /** Errors and warnings the Worker logged since the last call (and forgets them). */
+  takeWorkerErrors(): string[]
   /** The Worker's R2 binding of that name, reachable from Node (to seed and list it). */
   r2Bucket(binding: string): ReturnType<Miniflare['getR2Bucket']>
   close(): Promise<void>
@@ -82,14 +152,24 @@ export async function startGateway(opts: {
   host?: string
   /** Open workerd's DevTools inspector on this port (for the --breakdown CPU profile). */
   inspectorPort?: number
+  /**
+   * The chunk queue consumer's batch timeout in seconds. wrangler.toml says 1 s; the bench (like
+   * vitest.config.ts) uses a short one so that a chunk message is delivered at once. With
+   * max_batch_size 1 a message fills its batch anyway, so this matters only at the margins.
+   */
+  queueBatchTimeoutSeconds?: number
 }): Promise<Gateway> {
   const apiKey = randomBytes(24).toString('base64url')
   const sha256 = createHash('sha256').update(apiKey).digest('hex')
   const workerMs: number[] = []
   const workerMsById = new Map<string, number>()
   const workerErrors: string[] = []
+  const queueInvocations: QueueInvocation[] = []
+  const bindings = wranglerBindings(opts.root)
   // Miniflare 5 takes a new option shape; the classic single-Worker shape goes through its converter.
   const mf = new Miniflare(convertV4MiniflareOptions({
+    // Named as in wrangler.toml (the queue broker names the consumer Worker by it).
+    name: 'batchgate',
     host: opts.host ?? '127.0.0.1',
     port: 0,
     ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
@@ -98,7 +178,23 @@ export async function startGateway(opts: {
     // Module names are paths relative to this root; the bundle lives in a temp dir outside cwd.
     modulesRoot: dirname(opts.script),
     compatibilityDate: await compatibilityDate(opts.root),
-    durableObjects: { IDEMPOTENCY: { className: 'IdempotencyStore', useSQLite: true } },
+    // The Durable Objects and the queues exactly as wrangler.toml declares them (read by wrangler
+    // itself, so that a new object or queue there needs no change here); only the chunk queue's
+    // batch timeout is shortened.
+    durableObjects: bindings.durableObjects,
+    queueProducers: bindings.queueProducers,
+    queueConsumers: Object.fromEntries(
+      Object.entries(bindings.queueConsumers).map(([q, c]) => [q, q === CHUNK_QUEUE ? { ...c, maxBatchTimeout: opts.queueBatchTimeoutSeconds ?? 0.05 } : c]),
+    ),
+    // Miniflare's own log at INFO carries the queue broker's lines; its per-request lines stay off
+    // (they would add work to every timed call).
+    logRequests: false,
+    // BENCH_MINIFLARE_LOG=1 in the environment echoes Miniflare's and the Worker's logs to stderr.
+    log: new CaptureLog((message) => {
+      if (process.env.BENCH_MINIFLARE_LOG) process.stderr.write(`[miniflare] ${message}\n`)
+      const m = QUEUE_LINE.exec(message.replace(ANSI, ''))
+      if (m) queueInvocations.push({ queue: m[1]!, acked: Number(m[2]), total: Number(m[3]), ms: Number(m[4] ?? NaN), at: performance.now() })
+    }),
     r2Buckets: ['DEMO_BUCKET', 'BACKUP_BUCKET'],
     bindings: {
       API_KEYS: JSON.stringify([{ sha256, tenant: 'bench', accounts: ['*'] }]),
@@ -111,6 +207,7 @@ export async function startGateway(opts: {
     },
     // The Worker's console: keep its access-log timings, pass errors on, drop the rest.
     handleStructuredLogs({ level, message }) {
+      if (process.env.BENCH_MINIFLARE_LOG) process.stderr.write(`[workerd ${level}] ${message}\n`)
       if (message.includes('"msg":"request"')) {
         try {
           const line = JSON.parse(message.slice(message.indexOf('{'))) as { path?: string; ms?: number; requestId?: string }
@@ -166,6 +263,23 @@ export async function startGateway(opts: {
     return { ms, problems, status: res.status, text, answer }
   }
 
+  async function api(method: string, path: string, body?: unknown) {
+    const t0 = performance.now()
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await res.text()
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = undefined
+    }
+    return { status: res.status, json, text, ms: performance.now() - t0 }
+  }
+
   const qiniuOps = opts.operations ?? []
   return {
     url: base,
@@ -177,6 +291,9 @@ export async function startGateway(opts: {
       return { ms, problems, status, text }
     },
     batch,
+    api,
+    queueInvocations,
+    takeWorkerErrors: () => workerErrors.splice(0),
     r2Bucket: (binding) => mf.getR2Bucket(binding),
     close: () => mf.dispose(),
   }

@@ -14,6 +14,8 @@ export class Progress {
   private readonly started = performance.now()
   private count = 0
   private drawn = false
+  private lastLine = -Infinity
+  private printed = -1
 
   constructor(total: number, stream: Writable & { isTTY?: boolean }) {
     this.total = total
@@ -33,6 +35,26 @@ export class Progress {
       this.drawn = true
     } else if (this.count % 10 === 0 || this.count === this.total) {
       this.stream.write(`[${n}] ${phase.padEnd(9)} ${so}  (${secs}s)\n`)
+    }
+  }
+
+  /**
+   * Sets the count to `count` (of the total) with a status text, for work measured in units rather
+   * than steps (tasks of a job). Off a terminal, a line at most every `everyMs` and at the end.
+   */
+  update(count: number, phase: string, text: string, everyMs = 2000): void {
+    this.count = Math.min(this.total, Math.max(0, count))
+    const secs = ((performance.now() - this.started) / 1000).toFixed(1)
+    const n = `${String(this.count).padStart(String(this.total).length)}/${this.total}`
+    if (this.stream.isTTY) {
+      const width = 24
+      const filled = Math.round((this.count / this.total) * width)
+      this.stream.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${n} ${phase.padEnd(10)} ${text}  ${secs}s`)
+      this.drawn = true
+    } else if (performance.now() - this.lastLine >= everyMs || (this.count === this.total && this.printed !== this.total)) {
+      this.lastLine = performance.now()
+      this.printed = this.count
+      this.stream.write(`[${n}] ${phase.padEnd(10)} ${text}  (${secs}s)\n`)
     }
   }
 
