@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { openInspector } from './inspector.ts'
 
 interface CallFrame {
   functionName: string
@@ -37,39 +38,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 
 /** Profiles the user Worker (workerd target `core:user:…`) while `run` runs. */
 export async function profileWorker(inspectorPort: number, run: () => Promise<void>, intervalUs = 100): Promise<CpuProfile> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Array<{ id: string; webSocketDebuggerUrl: string }>
-  const target = targets.find((t) => t.id.startsWith('core:user:'))
-  if (!target) throw new Error(`no user Worker among the inspector targets: ${targets.map((t) => t.id).join(', ')}`)
-  const ws = new WebSocket(target.webSocketDebuggerUrl)
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener('open', () => resolve())
-    ws.addEventListener('error', () => reject(new Error(`cannot connect to ${target.webSocketDebuggerUrl}`)))
-  })
-  let nextId = 0
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
-  ws.addEventListener('message', (e: { data: unknown }) => {
-    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: { message: string } }
-    const p = msg.id === undefined ? undefined : pending.get(msg.id)
-    if (!p) return
-    pending.delete(msg.id!)
-    if (msg.error) p.reject(new Error(msg.error.message))
-    else p.resolve(msg.result)
-  })
-  const send = <T>(method: string, params: Record<string, unknown> = {}) =>
-    new Promise<T>((resolve, reject) => {
-      const id = ++nextId
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-      ws.send(JSON.stringify({ id, method, params }))
-    })
+  const session = await openInspector(inspectorPort)
   try {
-    await send('Profiler.enable')
-    await send('Profiler.setSamplingInterval', { interval: intervalUs })
-    await send('Profiler.start')
+    await session.send('Profiler.enable')
+    await session.send('Profiler.setSamplingInterval', { interval: intervalUs })
+    await session.send('Profiler.start')
     await run()
-    const { profile } = await send<{ profile: CpuProfile }>('Profiler.stop')
+    const { profile } = await session.send<{ profile: CpuProfile }>('Profiler.stop')
     return profile
   } finally {
-    ws.close()
+    session.close()
   }
 }
 
@@ -90,13 +68,12 @@ export const PHASES: Phase[] = [
   { label: 'planBatch: account lookup + per-op checks', names: /^(planBatch|checkQiniuOperation|resolveAccount|lookupAccount)\d*$/ },
   { label: 'op paths: qiniuOpPath (EncodedEntryURI, base64)', names: /^qiniuOpPath\d*$/ },
   { label: 'HMAC signature', names: /^(signQiniuV2|signQbox|qiniuSign|hmac|hmacKey)\d*$/ },
-  // The builder's own time is its URLSearchParams line: converting 1,000 [name, value] pairs and toString().
-  { label: 'form body: new URLSearchParams(pairs).toString()', names: /^(URLSearchParams|buildQiniuBatchRequest)\d*$/ },
-  { label: 'request JSON.parse #1 (json-body middleware)', names: /^jsonBody\d*$/ },
-  { label: 'request JSON.parse #2 (validator, c.req.json)', line: /#cachedBody\("text"\)\.then\(\(text\) => JSON\.parse\(text\)\)/ },
+  // The builder's own time is the one-pass `op=` + encodeURIComponent string build.
+  { label: 'form body: op=… string build', names: /^buildQiniuBatchRequest\d*$/ },
   // esbuild's __name(arrow, 'utf8Length') leaves the arrow anonymous for V8, so match its line.
-  { label: 'zod: utf8Length (TextEncoder.encode per string)', names: /^utf8Length\d*$/, line: /\butf8Length\d* = .*__name\(/ },
+  { label: 'zod: utf8Length (counted from UTF-16 code units)', names: /^utf8Length\d*$/, line: /\butf8Length\d* = .*__name\(/ },
   { label: 'zod validation of the request (rest)', names: /^parseWith\d*$/ },
+  { label: 'request body read + JSON.parse (validateJson, once)', names: /^validateJson\d*$/ },
   { label: 'answer: JSON.parse of the Qiniu reply', names: /^(parseAnswers|safeJson)\d*$/ },
   { label: 'answer: codes → results (stat normalised)', names: /^(qiniuOutcome|normaliseQiniuStat|toResult|summarise)\d*$/ },
   { label: 'answer: c.json (JSON.stringify)', line: /json = .*__name\(\(object\d*, arg, headers\) =>/ },
