@@ -131,14 +131,18 @@ export class ReportShardWriter {
 
   /** Appends one result to the open shard of its status, closing that shard first if it is full. */
   add(result: TaskResult): void {
-    const line = reportCsvRow(result)
+    this.addLine(result.status, reportCsvRow(result))
+  }
+
+  /** Appends one already rendered report row (from {@link reportCsvRow}, newline included). */
+  addLine(status: 'succeeded' | 'failed', line: string): void {
     const size = utf8Length(line)
-    const open = this.open[result.status]
-    if (open.lines.length > 0 && open.bytes + size > this.maxBytes) this.close(result.status)
-    const target = this.open[result.status]
+    const open = this.open[status]
+    if (open.lines.length > 0 && open.bytes + size > this.maxBytes) this.close(status)
+    const target = this.open[status]
     target.lines.push(line)
     target.bytes += size
-    if (target.lines.length >= this.maxRows || target.bytes >= this.maxBytes) this.close(result.status)
+    if (target.lines.length >= this.maxRows || target.bytes >= this.maxBytes) this.close(status)
   }
 
   /** The shards finished so far, with their MD5, in the order they closed; they leave the writer. */

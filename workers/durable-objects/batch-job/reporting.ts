@@ -1,6 +1,5 @@
-import { md5Hex } from '../../../shared/crypto/hash.ts'
 import type { ObjectIO } from '../../../shared/engine/types.ts'
-import { reportManifest } from '../../../shared/report/report-csv.ts'
+import { reportManifest, ReportShardWriter, type ReportShard } from '../../../shared/report/report-csv.ts'
 import type { JobSpec } from './types.ts'
 
 /** Shards stay under 1 MiB: each is also kept in one SQLite row of the job object (max 2 MB). */
@@ -18,41 +17,35 @@ export async function buildReport(sql: SqlStorage, spec: JobSpec, objects: Objec
   sql.exec('DELETE FROM report_shard')
   sql.exec('DELETE FROM report_manifest')
   const base = reportBase(spec)
+  const write = objects && spec.report.bucket ? { objects, bucket: spec.report.bucket } : undefined
   const results: { taskExecutionStatus: 'succeeded' | 'failed'; bucket: string; key: string; md5Checksum: string }[] = []
-  const pending: Record<'succeeded' | 'failed', string> = { succeeded: '', failed: '' }
-  const flush = async (status: 'succeeded' | 'failed') => {
-    const body = pending[status]
-    if (body === '') return
-    pending[status] = ''
-    const idx = results.length
-    const key = `${base}results/${String(idx).padStart(5, '0')}-${status}.csv`
-    const md5 = await md5Hex(body)
-    sql.exec('INSERT INTO report_shard (idx, status, key, md5, body) VALUES (?, ?, ?, ?, ?)', idx, status, key, md5, body)
-    if (objects && spec.report.bucket) await objects.write(spec.report.bucket, key, body, 'text/csv; charset=utf-8')
-    results.push({ taskExecutionStatus: status, bucket: spec.report.bucket ?? '', key, md5Checksum: md5 })
-  }
-  const add = async (status: 'succeeded' | 'failed', lines: string | null) => {
-    if (!lines) return
-    for (const line of splitLines(lines)) {
-      if (pending[status].length + line.length > SHARD_BYTES) await flush(status)
-      pending[status] += line
+  const store = async (shards: ReportShard[]) => {
+    for (const shard of shards) {
+      const idx = results.length
+      const key = `${base}results/${String(idx).padStart(5, '0')}-${shard.status}.csv`
+      sql.exec('INSERT INTO report_shard (idx, status, key, md5, body) VALUES (?, ?, ?, ?, ?)', idx, shard.status, key, shard.md5, shard.text)
+      if (write) await write.objects.write(write.bucket, key, shard.text, 'text/csv; charset=utf-8')
+      results.push({ taskExecutionStatus: shard.status, bucket: spec.report.bucket ?? '', key, md5Checksum: shard.md5 })
     }
   }
-  const chunks = sql.exec<{ succeeded_lines: string | null; failed_lines: string | null }>(`SELECT succeeded_lines, failed_lines FROM chunk WHERE state = 'done' ORDER BY id`).toArray()
+  const writer = new ReportShardWriter({ maxBytes: SHARD_BYTES })
+  const chunks = sql.exec<{ succeeded_lines: string | null; failed_lines: string | null }>(`SELECT succeeded_lines, failed_lines FROM chunk WHERE state = 'done' ORDER BY id`)
   for (const c of chunks) {
-    if (spec.report.scope === 'AllTasks') await add('succeeded', c.succeeded_lines)
-    await add('failed', c.failed_lines)
+    if (spec.report.scope === 'AllTasks') for (const line of splitLines(c.succeeded_lines)) writer.addLine('succeeded', line)
+    for (const line of splitLines(c.failed_lines)) writer.addLine('failed', line)
+    // Finished shards leave memory as the chunks are read, so the report never sits whole in memory.
+    await store(await writer.drain())
   }
-  await flush('succeeded')
-  await flush('failed')
+  await store(await writer.finish())
   const manifest = JSON.stringify(reportManifest({ creationDate: now.toISOString(), results }))
   sql.exec('INSERT INTO report_manifest (id, body) VALUES (1, ?)', manifest)
-  if (objects && spec.report.bucket) await objects.write(spec.report.bucket, `${base}manifest.json`, manifest, 'application/json')
-  return { written: !!(objects && spec.report.bucket) }
+  if (write) await write.objects.write(write.bucket, `${base}manifest.json`, manifest, 'application/json')
+  return { written: !!write }
 }
 
-/** Report lines, each with its newline; a quoted field may hold newlines, so split on row ends only. */
-function* splitLines(text: string): Generator<string> {
+/** Report rows, each with its newline; a quoted field may hold newlines, so split on row ends only. */
+function* splitLines(text: string | null): Generator<string> {
+  if (!text) return
   let start = 0
   let quoted = false
   for (let i = 0; i < text.length; i++) {
