@@ -11,6 +11,8 @@ export default defineConfig({
       miniflare: { bindings: TEST_BINDINGS, queueConsumers: { 'batchgate-chunks': { maxBatchTimeout: 0.05 } } },
     }),
   ],
+  // See test/fixtures/loopback.ts: lets two runs on one machine use different loopback addresses.
+  define: { __BG_TEST_HOST__: JSON.stringify(process.env.BG_TEST_HOST ?? '127.0.0.1') },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['./test/global-setup.ts'],

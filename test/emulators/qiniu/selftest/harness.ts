@@ -22,8 +22,10 @@ import { startQiniuEmulator, type QiniuEmulator, type QiniuEmulatorOptions } fro
 import { listObjects, type EmulatorObject } from '../../control.ts'
 import { fetchJson, rawHttp, uniqueName, useServer, type JsonRes } from '../../selftest-harness.ts'
 import { QINIU_CREDENTIALS } from '../../../fixtures/qiniu-credentials.ts'
+import { TEST_HOST } from '../../../fixtures/loopback.ts'
 
-export const HOST = '127.0.0.1'
+/** The loopback address (BG_TEST_HOST, default 127.0.0.1): see fixtures/loopback.ts. */
+export const HOST = TEST_HOST
 export const BASE = `http://${HOST}`
 export const AK = 'qn-test-ak'
 export const SK = QINIU_CREDENTIALS[AK]!
