@@ -69,6 +69,35 @@ export interface ProviderAdapter {
   plan(ops: IndexedOperation[]): PlannedCall[]
   /** Whole-object reads and writes (batch jobs' manifests and reports); absent where not built yet. */
   objects?: ObjectIO
+  /** Paged listing under a prefix (manifest generators); absent where not built yet. */
+  lister?: ObjectLister
+}
+
+/** One object a listing found. */
+export interface ListedObject {
+  /** The object key (on PDS: the file id, which is what operations name). */
+  key: string
+  /** A display name where it differs from the key (PDS file names); filters on suffixes use it. */
+  name?: string
+  size: number
+  /** When the object was created or last written, ISO 8601. */
+  lastModified: string
+  etag?: string
+}
+
+export interface ListPage {
+  objects: ListedObject[]
+  /** Where the next page starts — opaque, stored in the job object between pages — or null after the last. */
+  next: string | null
+}
+
+/**
+ * Lists a bucket page by page. A page is at most `limit` objects (the provider's own maximum,
+ * about 1,000, when not given); pages never overlap, so a job that stores `next` together with the
+ * page's rows resumes without listing a key twice. Throws ObjectIOError on failure.
+ */
+export interface ObjectLister {
+  list(bucket: string, prefix: string, cursor: string | null, opts?: { limit?: number; signal?: AbortSignal }): Promise<ListPage>
 }
 
 /**

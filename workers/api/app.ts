@@ -30,16 +30,17 @@ export function createApp() {
   app.route('/v1/batch', batch)
   app.route('/v1/jobs', jobs)
 
-  app.notFound((c) => problemResponse(c, problems.notFound('The route').problem))
+  app.notFound((c) => (c.get('errorRenderer') ?? problemResponse)(c, problems.notFound('The route').problem, {}))
   app.onError((err, c) => {
+    const render = c.get('errorRenderer') ?? problemResponse
     if (err instanceof ProblemError) {
       if (err.problem.status >= 500) logError(c.get('requestId'), err)
-      return problemResponse(c, err.problem, err.headers)
+      return render(c, err.problem, err.headers)
     }
     if (err instanceof HTTPException && err.status < 500)
-      return problemResponse(c, { status: err.status, code: 'BadRequest', title: err.message || 'Bad request' })
+      return render(c, { status: err.status, code: 'BadRequest', title: err.message || 'Bad request' }, {})
     logError(c.get('requestId'), err)
-    return problemResponse(c, problems.internal().problem)
+    return render(c, problems.internal().problem, {})
   })
   return app
 }
