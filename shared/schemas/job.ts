@@ -57,6 +57,34 @@ export const Manifest = z
       ctx.addIssue({ code: 'custom', path: ['location'], message: 'give exactly one of location or inline' })
   })
 
+/** Filters of a manifest generator, as S3's JobManifestGeneratorFilter (all must hold). */
+export const ManifestGeneratorFilters = z
+  .strictObject({
+    keySuffix: z.string().min(1).max(1024).optional(),
+    sizeGreaterThan: z.number().int().min(0).optional(),
+    sizeLessThan: z.number().int().min(1).optional(),
+    createdBefore: z.iso.datetime({ offset: true }).optional(),
+    createdAfter: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.sizeGreaterThan !== undefined && f.sizeLessThan !== undefined && f.sizeLessThan <= f.sizeGreaterThan + 1)
+      ctx.addIssue({ code: 'custom', path: ['sizeLessThan'], message: 'leaves no size between sizeGreaterThan and sizeLessThan' })
+    if (f.createdBefore !== undefined && f.createdAfter !== undefined && Date.parse(f.createdBefore) <= Date.parse(f.createdAfter))
+      ctx.addIssue({ code: 'custom', path: ['createdBefore'], message: 'must be later than createdAfter' })
+  })
+
+/**
+ * A manifest listed from the account instead of read (§6): every object under `prefix` in
+ * `sourceBucket` that passes the filters. On PDS, `sourceBucket` is the drive and `prefix` the
+ * folder's file id (its sub-folders are listed too).
+ */
+export const ManifestGenerator = z.strictObject({
+  sourceBucket: BucketName,
+  prefix: z.string().max(1024).optional(),
+  filters: ManifestGeneratorFilters.optional(),
+})
+export type ManifestGenerator = z.output<typeof ManifestGenerator>
+
 export const JobReport = z
   .strictObject({
     enabled: z.boolean(),
@@ -69,16 +97,22 @@ export const JobReport = z
   })
 
 /** `POST /v1/jobs` (§6). */
-export const CreateJobRequest = z.strictObject({
-  clientRequestToken: z.string().min(1).max(64),
-  account: AccountName,
-  operation: JobOperation,
-  manifest: Manifest,
-  report: JobReport,
-  priority: z.number().int().min(0).max(MAX_PRIORITY).default(0),
-  confirmationRequired: z.boolean().default(false),
-  description: z.string().max(256).optional(),
-})
+export const CreateJobRequest = z
+  .strictObject({
+    clientRequestToken: z.string().min(1).max(64),
+    account: AccountName,
+    operation: JobOperation,
+    manifest: Manifest.optional(),
+    manifestGenerator: ManifestGenerator.optional(),
+    report: JobReport,
+    priority: z.number().int().min(0).max(MAX_PRIORITY).default(0),
+    confirmationRequired: z.boolean().default(false),
+    description: z.string().max(256).optional(),
+  })
+  .superRefine((j, ctx) => {
+    if ((j.manifest === undefined) === (j.manifestGenerator === undefined))
+      ctx.addIssue({ code: 'custom', path: ['manifest'], message: 'give exactly one of manifest or manifestGenerator' })
+  })
 export type CreateJobRequest = z.output<typeof CreateJobRequest>
 
 export const UpdateJobStatusRequest = z.strictObject({

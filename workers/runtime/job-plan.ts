@@ -33,7 +33,9 @@ export function planJob(env: Env, principal: Principal, body: CreateJobRequest):
     .check(sample)
     .filter((i) => i.path[0] !== 'bucket' && i.path[0] !== 'key')
     .map((i) => ({ path: formatPath(['operation', ...(i.path[0] === 'destination' && i.path[1] === 'key' ? ['destination', 'prefix'] : i.path)]), message: i.message }))
-  if (body.manifest.location && !adapter.objects)
+  if (body.manifest?.location && !adapter.objects)
     errors.push({ path: 'manifest.location', message: `manifest objects cannot be read from ${adapter.provider} accounts yet; use an inline manifest` })
+  if (body.manifestGenerator && !adapter.lister)
+    errors.push({ path: 'manifestGenerator', message: `${adapter.provider} accounts cannot list objects yet; give a manifest` })
   return errors.length > 0 ? { ok: false, reason: 'invalid', errors } : { ok: true, account: resolved.account }
 }

@@ -25,6 +25,9 @@ export function jobOf(env: Env, id: string) {
   return env.JOBS.getByName(id)
 }
 
+/** What a manifest generator produces: rows of bucket and URL-encoded key, kept in the job object. */
+const GENERATED_MANIFEST: NonNullable<CreateJobRequest['manifest']> = { format: 'S3BatchOperations_CSV_20180820', fields: ['Bucket', 'Key'] }
+
 /** Creates a job, or finds the one its token already made: `created` tells 201 from 200. */
 export async function createJob(env: Env, principal: Principal, body: CreateJobRequest): Promise<{ jobId: string; status: JobStatus; created: boolean }> {
   const plan = planJob(env, principal, body)
@@ -47,10 +50,12 @@ export async function createJob(env: Env, principal: Principal, body: CreateJobR
   const claim = await env.JOB_TOKENS.getByName(JSON.stringify([principal.tenant, clientRequestToken])).claim(hash, crypto.randomUUID())
   if (claim.state === 'conflict')
     throw new ProblemError({ status: 409, code: 'IdempotencyConflict', title: 'This clientRequestToken was used for a different job request' })
-  const { inline, ...manifest } = body.manifest
+  const { inline, ...manifest } = body.manifest ?? GENERATED_MANIFEST
   const spec: JobSpec = {
     jobId: claim.jobId, tenant: principal.tenant, account: body.account, operation: body.operation,
-    manifest: { ...manifest, inline: inline !== undefined }, report: body.report, priority: body.priority,
+    manifest: { ...manifest, inline: inline !== undefined || body.manifestGenerator !== undefined },
+    ...(body.manifestGenerator ? { manifestGenerator: body.manifestGenerator } : {}),
+    report: body.report, priority: body.priority,
     confirmationRequired: body.confirmationRequired, createdAt: Date.now(),
     ...(body.description !== undefined ? { description: body.description } : {}),
   }

@@ -1,6 +1,6 @@
 import type { JobStatus } from '../../../shared/jobs/job-status.ts'
 import type { ManifestField } from '../../../shared/manifest/manifest-csv.ts'
-import type { CreateJobRequest, JobOperation } from '../../../shared/schemas/job.ts'
+import type { CreateJobRequest, JobOperation, ManifestGenerator } from '../../../shared/schemas/job.ts'
 
 /** What the job object keeps of a creation request (the inline CSV is stored apart). */
 export interface JobSpec {
@@ -8,7 +8,9 @@ export interface JobSpec {
   tenant: string
   account: string
   operation: JobOperation
-  manifest: Omit<CreateJobRequest['manifest'], 'inline'> & { inline: boolean }
+  /** For a generated manifest: inline, `Bucket,Key` rows the job listed into its own storage. */
+  manifest: Omit<NonNullable<CreateJobRequest['manifest']>, 'inline'> & { inline: boolean }
+  manifestGenerator?: ManifestGenerator
   report: CreateJobRequest['report']
   priority: number
   confirmationRequired: boolean
