@@ -58,7 +58,7 @@ const NEEDS_QUOTES = /[",\r\n]/
 
 // RFC 4180: quote a field holding a comma, quote or line end, doubling its quotes. Lone
 // surrogates become U+FFFD first, so the shard's text, its byte count and its MD5 all agree.
-function csvField(s: string): string {
+export function csvField(s: string): string {
   const w = s.isWellFormed() ? s : s.toWellFormed()
   return NEEDS_QUOTES.test(w) ? `"${w.replace(/"/g, '""')}"` : w
 }

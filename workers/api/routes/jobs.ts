@@ -8,6 +8,8 @@ import { listJobs } from '../services/jobs-list.ts'
 import { validateJson } from '../validate.ts'
 import { methodNotAllowed } from './method-not-allowed.ts'
 
+const MANIFEST_PIECE = 1024 * 1024
+
 /** `/v1/jobs` (§6): create, describe, list, status, priority and reports, scoped to the tenant. */
 export const jobs = new Hono<AppEnv>()
   .post('/', validateJson(CreateJobRequest), async (c) => {
@@ -34,6 +36,27 @@ export const jobs = new Hono<AppEnv>()
     c.json(await setJobPriority(c.env, c.get('principal').tenant, c.req.param('id'), c.req.valid('json').priority)),
   )
   .all('/:id/priority', methodNotAllowed('POST'))
+  .get('/:id/manifest', async (c) => {
+    // The manifest the job keeps (inline or generated), streamed a MiB at a time from the job object.
+    const job = jobOf(c.env, c.req.param('id'))
+    const tenant = c.get('principal').tenant
+    const first = await job.keptManifest(tenant, 0, MANIFEST_PIECE)
+    if (first === null) throw problems.notFound('A kept manifest')
+    const { size } = first
+    let offset = first.bytes.length
+    const body = new ReadableStream<Uint8Array>({
+      start: (ctl) => ctl.enqueue(first.bytes),
+      pull: async (ctl) => {
+        if (offset >= size) return ctl.close()
+        const next = await job.keptManifest(tenant, offset, offset + MANIFEST_PIECE)
+        if (next === null || next.bytes.length === 0) return ctl.close()
+        offset += next.bytes.length
+        ctl.enqueue(next.bytes)
+      },
+    })
+    return c.body(body, 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Length': String(size) })
+  })
+  .all('/:id/manifest', methodNotAllowed('GET'))
   .get('/:id/report', async (c) => {
     const manifest = await jobOf(c.env, c.req.param('id')).reportManifest(c.get('principal').tenant)
     if (manifest === null) throw problems.notFound('The report')

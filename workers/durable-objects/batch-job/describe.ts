@@ -1,4 +1,5 @@
 import type { JobRow } from './job-db.ts'
+import type { ListingRow } from './listing.ts'
 import { reportBase } from './reporting.ts'
 import type { JobSpec, ProgressSummary } from './types.ts'
 
@@ -15,8 +16,19 @@ export function progressOf(row: JobRow, now: number): ProgressSummary {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /** `GET /v1/jobs/{id}` (§6). */
-export function describeJob(spec: JobSpec, row: JobRow, now: number) {
+export function describeJob(spec: JobSpec, row: JobRow, now: number, listing?: ListingRow) {
   const { inline, ...manifest } = spec.manifest
+  // A generated manifest is described by its generator and what the listing found (as S3 shows
+  // ManifestGenerator and the generated manifest's descriptor); the rows are at /manifest.
+  const source = spec.manifestGenerator
+    ? {
+        manifestGenerator: spec.manifestGenerator,
+        generatedManifest: {
+          format: manifest.format, fields: manifest.fields, bytes: row.manifest_size ?? 0, complete: listing?.done === 1,
+          objectsListed: listing?.listed ?? 0, objectsMatched: listing?.matched ?? 0, location: `/v1/jobs/${spec.jobId}/manifest`,
+        },
+      }
+    : { manifest: inline ? { ...manifest, inline: { bytes: row.manifest_size } } : manifest }
   return {
     jobId: spec.jobId,
     status: row.status,
@@ -25,7 +37,7 @@ export function describeJob(spec: JobSpec, row: JobRow, now: number) {
     ...(spec.description !== undefined ? { description: spec.description } : {}),
     account: spec.account,
     operation: spec.operation,
-    manifest: inline ? { ...manifest, inline: { bytes: row.manifest_size } } : manifest,
+    ...source,
     report: spec.report,
     progressSummary: progressOf(row, now),
     failureReasons: JSON.parse(row.failure_reasons) as { failureCode: string; failureReason: string }[],

@@ -91,8 +91,26 @@ export function readInline(sql: SqlStorage, start: number, end: number): Uint8Ar
 }
 
 export function storeInline(sql: SqlStorage, text: string): number {
-  const bytes = new TextEncoder().encode(text)
-  for (let i = 0; i * INLINE_PART_BYTES < bytes.length; i++)
-    sql.exec('INSERT OR REPLACE INTO inline_part (idx, data) VALUES (?, ?)', i, bytes.subarray(i * INLINE_PART_BYTES, (i + 1) * INLINE_PART_BYTES))
-  return bytes.length
+  return appendInline(sql, text, 0)
+}
+
+/**
+ * Appends text to the manifest kept in the job object, whose current size is `size`: the last
+ * piece is filled up first, so piece i always holds bytes [i MiB, (i+1) MiB). Returns the new size.
+ */
+export function appendInline(sql: SqlStorage, text: string, size: number): number {
+  let bytes = new TextEncoder().encode(text)
+  if (bytes.length === 0) return size
+  let idx = Math.floor(size / INLINE_PART_BYTES)
+  const partial = size % INLINE_PART_BYTES
+  if (partial > 0) {
+    const head = readInline(sql, idx * INLINE_PART_BYTES, size)
+    const joined = new Uint8Array(head.length + bytes.length)
+    joined.set(head)
+    joined.set(bytes, head.length)
+    bytes = joined
+  }
+  for (let i = 0; i * INLINE_PART_BYTES < bytes.length; i++, idx++)
+    sql.exec('INSERT OR REPLACE INTO inline_part (idx, data) VALUES (?, ?)', idx, bytes.subarray(i * INLINE_PART_BYTES, (i + 1) * INLINE_PART_BYTES))
+  return Math.floor(size / INLINE_PART_BYTES) * INLINE_PART_BYTES + bytes.length
 }
