@@ -6,7 +6,11 @@ import type { QiniuAccount } from './qiniu-account.ts'
 import { qiniuDate, signQbox, signQiniuV2 } from './qiniu-auth.ts'
 import { checkQiniuOperation } from './qiniu-check.ts'
 import { isRetriableQiniuCode, qiniuOutcome } from './qiniu-codes.ts'
+import { createQiniuLister } from './qiniu-list.ts'
+import { createQiniuObjects } from './qiniu-objects.ts'
 import { QINIU_KINDS, qiniuOpPath } from './qiniu-ops.ts'
+import { createQiniuRegionResolver, regionDiscoveryOn } from './qiniu-region.ts'
+import { planByRegion } from './qiniu-region-plan.ts'
 
 /** Qiniu's `/batch` takes at most 1,000 ops a call (provider-protocols §1.6). */
 export const QINIU_BATCH_LIMIT = 1000
@@ -18,17 +22,24 @@ export interface QiniuDeps {
 
 /** Qiniu Kodo: every kind Qiniu has goes through `/batch`, mixed kinds sharing a call. */
 export function createQiniuAdapter(account: QiniuAccount, deps: QiniuDeps): ProviderAdapter {
+  // With region discovery each call goes to its buckets' region (qiniu-region.ts); else to `endpoint`.
+  const regions = regionDiscoveryOn(account) ? createQiniuRegionResolver(account, deps) : undefined
   return {
     provider: 'qiniu',
     supports: (kind: OpKind) => QINIU_KINDS.has(kind),
     check: checkQiniuOperation,
-    plan: (ops): PlannedCall[] => chunksOf(ops, QINIU_BATCH_LIMIT).map((chunk) => ({ ops: chunk, run: (ctx) => runBatch(account, deps, chunk, ctx) })),
+    plan: (ops): PlannedCall[] =>
+      regions
+        ? planByRegion(ops, regions, QINIU_BATCH_LIMIT, (chunk, rs, ctx) => runBatch(account, deps, chunk, ctx, rs))
+        : chunksOf(ops, QINIU_BATCH_LIMIT).map((chunk) => ({ ops: chunk, run: (ctx) => runBatch(account, deps, chunk, ctx) })),
+    objects: createQiniuObjects(account, deps),
+    lister: createQiniuLister(account, deps),
   }
 }
 
 /** Builds the signed `/batch` request; exported so tests and the benchmark can send the same bytes. */
-export async function buildQiniuBatchRequest(account: QiniuAccount, ops: readonly IndexedOperation[], now: Date): Promise<Request> {
-  const url = new URL(`${account.endpoint}/batch`)
+export async function buildQiniuBatchRequest(account: QiniuAccount, ops: readonly IndexedOperation[], now: Date, rs = account.endpoint): Promise<Request> {
+  const url = new URL(`${rs}/batch`)
   // The form body as a string, so the Content-Type stays exactly the form type both tokens sign
   // (§0 "Form bodies"). Op paths hold only base64url, digits, letters, '/', '=' and '-', for which
   // encodeURIComponent gives the same bytes as URLSearchParams at a fraction of the cost.
@@ -45,8 +56,8 @@ export async function buildQiniuBatchRequest(account: QiniuAccount, ops: readonl
   return new Request(url, { method: 'POST', headers, body })
 }
 
-async function runBatch(account: QiniuAccount, deps: QiniuDeps, ops: readonly IndexedOperation[], ctx: CallContext): Promise<Outcome[]> {
-  const request = await buildQiniuBatchRequest(account, ops, ctx.now())
+async function runBatch(account: QiniuAccount, deps: QiniuDeps, ops: readonly IndexedOperation[], ctx: CallContext, rs?: string): Promise<Outcome[]> {
+  const request = await buildQiniuBatchRequest(account, ops, ctx.now(), rs)
   const response = await deps.fetch(request, { signal: ctx.signal })
   const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), ctx.now())
   const text = await response.text()
