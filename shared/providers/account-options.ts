@@ -18,6 +18,26 @@ export const AccountTuning = {
     .optional(),
 }
 
+const MiB = 1024 * 1024
+
+/**
+ * The part size of multipart writes (report files) on S3-style stores: a body larger than this
+ * goes up in parts of this size. Every part but the last must be at least `minBytes` (5 MiB on
+ * S3, 100 KiB on OSS); 5 GiB is both providers' largest part.
+ */
+export const multipartPartBytes = (minBytes: number) =>
+  z
+    .number()
+    .int()
+    .min(minBytes, `must be at least ${minBytes} bytes (the provider's smallest part)`)
+    .max(5 * 1024 * MiB)
+    .optional()
+
+/** S3's smallest part (all but the last). */
+export const S3_MIN_PART_BYTES = 5 * MiB
+/** OSS's smallest part (all but the last). */
+export const OSS_MIN_PART_BYTES = 100 * 1024
+
 export const HttpUrl = z
   .string()
   .url()

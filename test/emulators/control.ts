@@ -336,7 +336,10 @@ export interface ObjectStoreObject {
   isLatest: boolean
   deleteMarker: boolean
   size: number
-  /** Lower-case hex MD5 of the content, unquoted (the wire ETag quotes it; OSS upper-cases it). */
+  /**
+   * Lower-case hex MD5 of the content, unquoted (the wire ETag quotes it; OSS upper-cases it); for
+   * an object a multipart upload wrote, its multipart ETag `<hex>-<parts>`.
+   */
   etag: string
   contentType: string
   /** ISO 8601. */
@@ -357,6 +360,18 @@ export interface ObjectStoreBucketState {
   objects: ObjectStoreObject[]
   /** Every version incl. delete markers: by key, newest first. */
   versions: ObjectStoreObject[]
+  /** Multipart uploads begun and neither completed nor aborted, oldest first. */
+  uploads: ObjectStoreUpload[]
+}
+
+/** A multipart upload in progress. */
+export interface ObjectStoreUpload {
+  key: string
+  uploadId: string
+  /** ISO 8601. */
+  initiated: string
+  /** The parts uploaded so far, by part number; `etag` is the part's MD5, lower-case hex. */
+  parts: { partNumber: number; size: number; etag: string }[]
 }
 
 /** Partial update of an existing version: listed fields are set; `null` removes an optional one. */
@@ -387,6 +402,11 @@ export type ObjectStoreOperation =
   | 'GetObjectAcl'
   | 'PutObjectAcl'
   | 'RestoreObject'
+  | 'ListObjectsV2'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
   | 'Unsupported'
 
 /** One provider request that touched the bucket (as destination or copy source). */

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { ossRegionFromEndpoint } from '../../crypto/oss-v4.ts'
-import { AccountTuning, HttpUrl } from '../account-options.ts'
+import { AccountTuning, HttpUrl, multipartPartBytes, OSS_MIN_PART_BYTES } from '../account-options.ts'
 
 /** Aliyun OSS (§1). V4 signatures need the region: given, or read from the endpoint's host. */
 export const OssAccount = z
@@ -12,6 +12,7 @@ export const OssAccount = z
     accessKeySecret: z.string().min(1),
     signatureVersion: z.enum(['v4', 'v1']).default('v4'),
     forcePathStyle: z.boolean().optional(),
+    multipartPartBytes: multipartPartBytes(OSS_MIN_PART_BYTES),
     ...AccountTuning,
   })
   .superRefine((a, ctx) => {

@@ -31,10 +31,11 @@ export function ossDialect(account: OssAccount): RestDialect {
     restoreJobElement: 'JobParameters',
     noOverwriteHeaders: { 'x-oss-forbid-overwrite': 'true' },
     deleteEncodingType: 'url',
+    listTokenEncoded: true,
   }
 }
 
-/** Aliyun OSS (DeleteMultipleObjects with encoding-type=url, HEAD, copy, ?tagging, ?acl, ?restore). */
+/** Aliyun OSS (DeleteMultipleObjects with encoding-type=url, HEAD, copy, ?tagging, ?acl, ?restore, ListObjectsV2, multipart writes). */
 export function createOssAdapter(account: OssAccount, deps: RestDeps): ProviderAdapter {
-  return createRestAdapter(ossDialect(account), deps)
+  return createRestAdapter(ossDialect(account), deps, account.multipartPartBytes === undefined ? {} : { partBytes: account.multipartPartBytes })
 }

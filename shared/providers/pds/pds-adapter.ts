@@ -5,6 +5,7 @@ import type { OpKind } from '../../schemas/operation.ts'
 import type { PdsAccount } from './pds-account.ts'
 import { checkPdsOperation } from './pds-check.ts'
 import { pdsOutcome, pdsRequestFailure } from './pds-codes.ts'
+import { createPdsLister } from './pds-list.ts'
 import { getFileRequest, PDS_KINDS, readsTagsFirst, writeRequests, writeWeight, type PdsSubRequest } from './pds-ops.ts'
 import { parseUserTags } from './pds-stat.ts'
 
@@ -18,10 +19,12 @@ export interface PdsDeps {
 /**
  * Aliyun PDS: every kind it has goes through `/v2/batch`, mixed kinds sharing a call. A call holds
  * at most 100 operations, and fewer when putTagging operations may need two child requests each.
+ * Listing (`lister`, manifest generators) walks a folder tree through `/v2/file/list`.
  */
 export function createPdsAdapter(account: PdsAccount, deps: PdsDeps): ProviderAdapter {
   return {
     provider: 'pds',
+    lister: createPdsLister(account, deps),
     supports: (kind: OpKind) => PDS_KINDS.has(kind),
     check: checkPdsOperation,
     plan(ops) {

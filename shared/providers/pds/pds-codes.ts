@@ -15,7 +15,8 @@ export function pdsErrorDetail(status: number, body: unknown): ProviderErrorDeta
 const retry = (error: OperationError, retryAfterMs: number | undefined): Outcome =>
   retryAfterMs === undefined ? { kind: 'retry', error } : { kind: 'retry', error, retryAfterMs }
 
-const isThrottle = (status: number, code: string) => status === 429 || /^(TooManyRequests|Throttling)/.test(code)
+/** PDS throttles with HTTP 429, or a TooManyRequests/Throttling code. */
+export const isThrottle = (status: number, code: string) => status === 429 || /^(TooManyRequests|Throttling)/.test(code)
 
 /**
  * A whole `/v2/batch` request that failed (HTTP status other than 200): nothing ran, and the same

@@ -4,6 +4,7 @@ import type { IndexedOperation, Outcome, PlannedCall, ProviderAdapter } from '..
 import type { OperationOf, OpKind } from '../../schemas/operation.ts'
 import { checkKeyDestination } from '../key-destination.ts'
 import type { R2BucketLike, R2ObjectBodyLike, R2ObjectLike } from './r2-bucket.ts'
+import { createR2Lister } from './r2-list.ts'
 import { createR2Objects } from './r2-objects.ts'
 
 /** R2's multi-delete takes at most 1,000 keys. */
@@ -20,6 +21,7 @@ export function createR2Adapter(resolve: R2BucketResolver): ProviderAdapter {
   return {
     provider: 'r2',
     objects: createR2Objects(resolve),
+    lister: createR2Lister(resolve),
     supports: (kind) => KINDS.has(kind),
     check(op) {
       const issues = checkKeyDestination(op)

@@ -37,9 +37,20 @@ export interface R2PutOptionsLike {
   storageClass?: string
 }
 
+export interface R2ListOptionsLike {
+  prefix?: string
+  cursor?: string
+  /** 1 to 1,000 (the default). */
+  limit?: number
+}
+
+/** A page of `list`: `cursor` is set when `truncated`. */
+export type R2ObjectsLike = { objects: R2ObjectLike[] } & ({ truncated: true; cursor: string } | { truncated: false })
+
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>
   get(key: string, options?: R2GetOptionsLike): Promise<R2ObjectBodyLike | R2ObjectLike | null>
   put(key: string, value: ReadableStream | ArrayBuffer | ArrayBufferView | string | null, options?: R2PutOptionsLike): Promise<R2ObjectLike | null>
   delete(keys: string | string[]): Promise<void>
+  list(options?: R2ListOptionsLike): Promise<R2ObjectsLike>
 }

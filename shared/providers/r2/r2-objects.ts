@@ -20,7 +20,7 @@ export function createR2Objects(resolve: R2BucketResolver): ObjectIO {
   return {
     async head(bucket, key, signal) {
       const b = bucketOf(bucket, key, signal)
-      const o = await call(() => b.head(key))
+      const o = await r2Call(() => b.head(key))
       return o ? { size: o.size, etag: o.etag } : null
     },
 
@@ -35,32 +35,34 @@ export function createR2Objects(resolve: R2BucketResolver): ObjectIO {
       } catch (err) {
         // R2 refuses a range that starts at or past the end (and any range of an empty object);
         // the size tells that apart from a real failure.
-        const head = await call(() => b.head(key))
+        const head = await r2Call(() => b.head(key))
         if (head && start >= head.size) return new Uint8Array(0)
         if (!head) throw new ObjectIOError('NoSuchKey', 'the object does not exist', false)
         throw toError(err)
       }
       if (!hasBody(o)) throw new ObjectIOError('NoSuchKey', 'the object does not exist', false)
-      return new Uint8Array(await call(() => o.arrayBuffer()))
+      return new Uint8Array(await r2Call(() => o.arrayBuffer()))
     },
 
     async write(bucket, key, body, contentType, signal) {
       const b = bucketOf(bucket, key, signal)
-      const o = await call(() => b.put(key, body, { httpMetadata: { contentType } }))
+      const o = await r2Call(() => b.put(key, body, { httpMetadata: { contentType } }))
       if (!o) throw new ObjectIOError('ProviderError', 'R2 did not store the object', true)
       return { etag: o.etag }
     },
   }
 }
 
-function checkSignal(signal: AbortSignal | undefined): void {
+/** Throws the unified error of an already-aborted signal (binding calls take no signal). */
+export function checkSignal(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return
   const reason: unknown = signal.reason
   if (reason instanceof Error && reason.name === 'TimeoutError') throw new ObjectIOError('Timeout', 'no answer from R2 in time', true)
   throw reason
 }
 
-async function call<T>(run: () => Promise<T>): Promise<T> {
+/** Runs a binding call, its thrown error mapped to an ObjectIOError. */
+export async function r2Call<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (err) {

@@ -7,7 +7,8 @@ import type { RestDeps } from './rest-client.ts'
 import { MULTI_DELETE_LIMIT, multiDelete } from './rest-delete.ts'
 import type { RestDialect } from './rest-dialect.ts'
 import * as ops from './rest-object-ops.ts'
-import { createRestObjects } from './rest-objects.ts'
+import { createRestLister } from './rest-list.ts'
+import { createRestObjects, type RestObjectsOptions } from './rest-objects.ts'
 
 const KINDS: ReadonlySet<OpKind> = new Set<OpKind>([
   'stat', 'copy', 'move', 'delete', 'restore', 'setMetadata', 'setStorageClass', 'putTagging', 'deleteTagging', 'putAcl',
@@ -21,12 +22,13 @@ const hasDotSegment = (key: string) => key.split('/').some((s) => s === '.' || s
 /**
  * The S3-style REST adapter behind `s3`, `ctyun` and `oss`: deletes grouped into multi-delete
  * calls of up to 1,000 keys per bucket, every other kind one call (or two: HEAD then copy); and
- * whole-object reads and writes (`objects`) for batch jobs.
+ * for batch jobs whole-object reads and writes (`objects`) and paged listing (`lister`).
  */
-export function createRestAdapter(dialect: RestDialect, deps: RestDeps): ProviderAdapter {
+export function createRestAdapter(dialect: RestDialect, deps: RestDeps, opts: RestObjectsOptions = {}): ProviderAdapter {
   return {
     provider: dialect.provider,
-    objects: createRestObjects(dialect, deps),
+    objects: createRestObjects(dialect, deps, opts),
+    lister: createRestLister(dialect, deps),
     supports: (kind) => KINDS.has(kind),
     check: (op) => checkRestOperation(dialect, op),
     plan(list) {

@@ -32,6 +32,11 @@ export interface RestDialect {
   noOverwriteHeaders: Record<string, string>
   /** OSS asks for URL-encoded keys in the multi-delete answer, so any key survives XML. */
   deleteEncodingType?: 'url'
+  /**
+   * Under `encoding-type=url` OSS encodes NextContinuationToken too (with Prefix, StartAfter and
+   * the keys); S3 encodes only names and leaves its tokens as they are.
+   */
+  listTokenEncoded?: boolean
 }
 
 const UNRESERVED = /[!'()*]/g

@@ -1,29 +1,30 @@
 import { md5Hex } from '../../crypto/hash.ts'
 import { utf8 } from '../../crypto/encoding.ts'
 import { ObjectIOError, type ObjectIO } from '../../engine/types.ts'
-import { buildRestRequest, type RestDeps, type RestRequest } from './rest-client.ts'
-import { parseErrorDocument, restErrorOutcome } from './rest-codes.ts'
+import type { RestDeps, RestRequest } from './rest-client.ts'
+import { parseErrorDocument } from './rest-codes.ts'
 import type { RestDialect } from './rest-dialect.ts'
+import { checkAddress, failedAnswer, readBytes, readText, sendRaw, toError, unquote } from './rest-io.ts'
+import { DEFAULT_PART_BYTES, multipartWrite } from './rest-multipart.ts'
 
 // eslint-disable-next-line no-control-regex
 const HEADER_SAFE = /^[\u0020-\u007e]*$/
-const unquote = (etag: string | null) => (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '')
+
+export interface RestObjectsOptions {
+  /** Bodies larger than this go up in parts of this size (default 8 MiB). */
+  partBytes?: number
+}
 
 /**
  * Whole-object reads and writes over the S3-style REST API (s3, ctyun, oss): HEAD, ranged GET and
- * a single PUT with Content-MD5, each signed like every other request of the dialect.
- *
- * Not done: multipart upload. One PUT takes up to 5 GB on S3 and OSS, far above a report shard
- * (at most 64 MiB), but the whole body is held in memory and sent again in full on a retry.
+ * writes, each signed like every other request of the dialect. A body up to the part size is one
+ * PUT with Content-MD5; a larger one a multipart upload (rest-multipart.ts), so that a failure
+ * costs one part rather than the whole body, and no single request nears the providers' limits.
  */
-export function createRestObjects(dialect: RestDialect, deps: RestDeps): ObjectIO {
+export function createRestObjects(dialect: RestDialect, deps: RestDeps, opts: RestObjectsOptions = {}): ObjectIO {
   const send = (req: RestRequest, signal: AbortSignal | undefined) => sendRaw(dialect, deps, req, signal)
-
-  /** The unified error of a failed answer (reading its error document, if it has one). */
-  async function failed(answer: Response, signal: AbortSignal | undefined): Promise<ObjectIOError> {
-    const text = await readText(dialect, answer, signal)
-    return toError(dialect, answer, text)
-  }
+  const failed = (answer: Response, signal: AbortSignal | undefined) => failedAnswer(dialect, answer, signal)
+  const partBytes = opts.partBytes ?? DEFAULT_PART_BYTES
 
   return {
     async head(bucket, key, signal) {
@@ -66,6 +67,7 @@ export function createRestObjects(dialect: RestDialect, deps: RestDeps): ObjectI
       checkAddress(dialect, bucket, key)
       if (!HEADER_SAFE.test(contentType)) throw new ObjectIOError('InvalidArgument', 'the content type must be printable ASCII', false)
       const bytes = typeof body === 'string' ? utf8(body) : body
+      if (bytes.length > partBytes) return multipartWrite(dialect, deps, { bucket, key, contentType }, bytes, partBytes, signal)
       const answer = await send({ method: 'PUT', bucket, key, body: bytes, contentType }, signal)
       if (!answer.ok) throw await failed(answer, signal)
       await answer.body?.cancel()
@@ -74,59 +76,4 @@ export function createRestObjects(dialect: RestDialect, deps: RestDeps): ObjectI
       return { etag: etag !== '' ? etag : await md5Hex(bytes) }
     },
   }
-}
-
-/** Keys that cannot be addressed in a URL path are refused rather than sent somewhere else. */
-function checkAddress(dialect: RestDialect, bucket: string, key: string): void {
-  if (bucket === '') throw new ObjectIOError('InvalidArgument', 'the bucket name is empty', false)
-  if (key === '') throw new ObjectIOError('InvalidArgument', 'the object key is empty', false)
-  if (key.split('/').some((s) => s === '.' || s === '..'))
-    throw new ObjectIOError('InvalidArgument', `${dialect.label} object URLs cannot carry "." or ".." path segments`, false)
-}
-
-/**
- * Signs and sends one request. A transport failure is a retriable ProviderError, the signal's
- * timeout a retriable Timeout; any other abort propagates as the signal's own reason.
- */
-async function sendRaw(dialect: RestDialect, deps: RestDeps, req: RestRequest, signal: AbortSignal | undefined): Promise<Response> {
-  const { url, init } = await buildRestRequest(dialect, req, new Date())
-  // Called unbound: workerd refuses its global fetch called as a method of another object.
-  const send = deps.fetch
-  try {
-    return await send(url, signal ? { ...init, signal } : init)
-  } catch (err) {
-    throw transportError(dialect, err, signal)
-  }
-}
-
-function transportError(dialect: RestDialect, err: unknown, signal: AbortSignal | undefined): unknown {
-  if (err instanceof ObjectIOError) return err
-  const reason: unknown = signal?.aborted ? signal.reason : err
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new ObjectIOError('Timeout', `no answer from ${dialect.label} in time`, true)
-  if (signal?.aborted) return signal.reason
-  return new ObjectIOError('ProviderError', `network error talking to ${dialect.label}: ${err instanceof Error ? err.message : String(err)}`, true)
-}
-
-async function readBytes(dialect: RestDialect, answer: Response, signal: AbortSignal | undefined): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await answer.arrayBuffer())
-  } catch (err) {
-    throw transportError(dialect, err, signal)
-  }
-}
-
-async function readText(dialect: RestDialect, answer: Response, signal: AbortSignal | undefined): Promise<string> {
-  try {
-    return await answer.text()
-  } catch (err) {
-    throw transportError(dialect, err, signal)
-  }
-}
-
-/** An error answer → the unified code; throttling and server faults are retriable. */
-function toError(dialect: RestDialect, answer: Response, text: string): ObjectIOError {
-  const outcome = restErrorOutcome(dialect.label, answer.status, parseErrorDocument(text), answer.headers.get('Retry-After'))
-  const error = outcome.kind === 'retry' ? outcome.error : (outcome.error ?? { code: 'ProviderError' as const, message: `${dialect.label} answered ${answer.status}` })
-  const said = error.provider ? ` (${error.provider.code}${error.provider.message && error.provider.message !== error.message ? `: ${error.provider.message}` : ''})` : ''
-  return new ObjectIOError(error.code, `${error.message}${said}`, outcome.kind === 'retry')
 }

@@ -1,11 +1,12 @@
 import * as z from 'zod'
 import { ctyunRegionFromHost } from '../../crypto/aws-sigv4.ts'
-import { AccountTuning, HttpUrl } from '../account-options.ts'
+import { AccountTuning, HttpUrl, multipartPartBytes, S3_MIN_PART_BYTES } from '../account-options.ts'
 
 const s3Fields = {
   accessKeyId: z.string().min(1),
   secretAccessKey: z.string().min(1),
   forcePathStyle: z.boolean().optional(),
+  multipartPartBytes: multipartPartBytes(S3_MIN_PART_BYTES),
   ...AccountTuning,
 }
 

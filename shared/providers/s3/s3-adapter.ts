@@ -34,7 +34,7 @@ export function s3Dialect(account: S3Account | CtyunAccount): RestDialect {
   }
 }
 
-/** S3-compatible stores and CTYun OOS (DeleteObjects, HEAD, PUT copy, ?tagging, ?acl, ?restore). */
+/** S3-compatible stores and CTYun OOS (DeleteObjects, HEAD, PUT copy, ?tagging, ?acl, ?restore, ListObjectsV2, multipart writes). */
 export function createS3Adapter(account: S3Account | CtyunAccount, deps: RestDeps): ProviderAdapter {
-  return createRestAdapter(s3Dialect(account), deps)
+  return createRestAdapter(s3Dialect(account), deps, account.multipartPartBytes === undefined ? {} : { partBytes: account.multipartPartBytes })
 }

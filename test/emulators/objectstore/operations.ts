@@ -16,12 +16,17 @@
  *   GET|PUT|DELETE /b/k?tagging    Get/Put/DeleteObjectTagging
  *   GET|PUT /b/k?acl               Get/PutObjectAcl (canned ACLs only)
  *   POST   /b/k?restore            RestoreObject
+ *   GET    /b?list-type=2          ListObjectsV2 (list-objects.ts)
+ *   POST   /b/k?uploads, PUT /b/k?partNumber&uploadId, POST|DELETE /b/k?uploadId
+ *                                  multipart uploads (multipart.ts)
  * Anything else answers 501 NotImplemented (405 MethodNotAllowed for an unknown method on an object).
  */
 import { createHash } from 'node:crypto'
 import type { ObjectStoreOperation } from '../control.ts'
 import type { FaultTarget, OpFaultHit } from '../faults.ts'
-import { ObjectStore, type BucketState, type StoredVersion } from './store.ts'
+import { prepareListObjectsV2 } from './list-objects.ts'
+import { classifyMultipart, prepareMultipart, type MultipartUploads } from './multipart.ts'
+import { etagHex, ObjectStore, type BucketState, type StoredVersion } from './store.ts'
 import { ApiError, type Dialect, type Query } from './types.ts'
 import { buildXml, children, el, listOf, node, parseXmlDocument, textOf, XmlSyntaxError, type XmlNode, type XmlValue } from './xml.ts'
 
@@ -64,6 +69,10 @@ export interface OpEnv {
   now: () => number
   /** Restores complete by themselves after this long; undefined = only through the control API. */
   restoreDelayMs: number | undefined
+  /** Multipart uploads in progress (multipart.ts). */
+  uploads: MultipartUploads
+  /** The smallest part CompleteMultipartUpload accepts but for the last. */
+  minPartBytes: number
 }
 
 export interface CopySource {
@@ -76,9 +85,12 @@ export interface CopySource {
 export function classify(method: string, key: string | undefined, query: Query, headers: Record<string, string>, d: Dialect): ObjectStoreOperation {
   if (key === undefined) {
     if (method === 'POST' && query.has('delete')) return 'DeleteObjects'
+    if (method === 'GET' && query.get('list-type') === '2') return 'ListObjectsV2'
     return 'Unsupported'
   }
   const copy = headers[`${d.prefix}copy-source`] !== undefined
+  const multipart = classifyMultipart(method, query, copy)
+  if (multipart !== undefined) return multipart
   switch (method) {
     case 'HEAD':
       return 'HeadObject'
@@ -128,7 +140,7 @@ export function parseCopySource(value: string, d: Dialect): CopySource {
 
 const md5b64 = (b: Uint8Array) => createHash('md5').update(b).digest('base64')
 
-function checkContentMd5(r: RequestInfo, d: Dialect, required: boolean): void {
+export function checkContentMd5(r: RequestInfo, d: Dialect, required: boolean): void {
   const v = r.headers['content-md5']
   if (v === undefined) {
     if (required) throw d.errors.missingContentMd5()
@@ -139,28 +151,28 @@ function checkContentMd5(r: RequestInfo, d: Dialect, required: boolean): void {
   if (computed !== v) throw d.errors.badDigest(v, computed)
 }
 
-function metaFromHeaders(h: Record<string, string>, d: Dialect): Record<string, string> {
+export function metaFromHeaders(h: Record<string, string>, d: Dialect): Record<string, string> {
   const p = `${d.prefix}meta-`
   const meta: Record<string, string> = {}
   for (const [k, v] of Object.entries(h)) if (k.startsWith(p) && k.length > p.length) meta[k.slice(p.length)] = v
   return meta
 }
 
-function storageClassHeader(h: Record<string, string>, d: Dialect): string | undefined {
+export function storageClassHeader(h: Record<string, string>, d: Dialect): string | undefined {
   const v = h[`${d.prefix}storage-class`]
   if (v === undefined) return undefined
   if (!d.storageClasses.includes(v)) throw d.errors.invalidStorageClass(v)
   return v
 }
 
-function aclFromHeader(h: Record<string, string>, d: Dialect): string | undefined {
+export function aclFromHeader(h: Record<string, string>, d: Dialect): string | undefined {
   const v = h[d.aclHeader]
   if (v === undefined) return undefined
   if (!d.acls.includes(v)) throw d.errors.invalidAcl(v)
   return v
 }
 
-function tagsFromHeader(h: Record<string, string>, d: Dialect): Array<[string, string]> | undefined {
+export function tagsFromHeader(h: Record<string, string>, d: Dialect): Array<[string, string]> | undefined {
   const v = h[`${d.prefix}tagging`]
   if (v === undefined) return undefined
   const tags = [...new URLSearchParams(v)]
@@ -177,13 +189,13 @@ function checkKey(key: string, d: Dialect): void {
   }
 }
 
-function xmlAnswer(status: number, root: XmlNode, headers: Record<string, string> = {}): Answer {
+export function xmlAnswer(status: number, root: XmlNode, headers: Record<string, string> = {}): Answer {
   return { status, headers: { 'Content-Type': 'application/xml', ...headers }, body: buildXml(root) }
 }
 
-const empty = (status: number, headers: Record<string, string> = {}): Answer => ({ status, headers, body: '' })
+export const empty = (status: number, headers: Record<string, string> = {}): Answer => ({ status, headers, body: '' })
 
-function parseBody(r: RequestInfo, d: Dialect, root: string, arrays: string[]): XmlValue {
+export function parseBody(r: RequestInfo, d: Dialect, root: string, arrays: string[]): XmlValue {
   try {
     return parseXmlDocument(r.body, root, arrays)
   } catch (e) {
@@ -193,7 +205,7 @@ function parseBody(r: RequestInfo, d: Dialect, root: string, arrays: string[]): 
 }
 
 /** Runs `f` and turns XmlSyntaxError from the element helpers into MalformedXML. */
-function xmlShape<T>(d: Dialect, f: () => T): T {
+export function xmlShape<T>(d: Dialect, f: () => T): T {
   try {
     return f()
   } catch (e) {
@@ -202,13 +214,13 @@ function xmlShape<T>(d: Dialect, f: () => T): T {
   }
 }
 
-function bucketOf(env: OpEnv, name: string): BucketState {
+export function bucketOf(env: OpEnv, name: string): BucketState {
   const b = env.store.bucket(name)
   if (!b) throw env.dialect.errors.noSuchBucket(name)
   return b
 }
 
-const versioned = (b: BucketState) => b.versioning !== 'Unversioned'
+export const versioned = (b: BucketState) => b.versioning !== 'Unversioned'
 
 /** The version a request addresses (current, or ?versionId). Delete markers → 404 (405 by id). */
 function addressed(env: OpEnv, b: BucketState, key: string, versionId: string | undefined): StoredVersion {
@@ -238,7 +250,7 @@ function restoreHeader(v: StoredVersion): string | undefined {
 function objectHeaders(env: OpEnv, b: BucketState, v: StoredVersion): Record<string, string> {
   const d = env.dialect
   const h: Record<string, string> = {
-    ETag: d.etag(v.md5),
+    ETag: d.etag(etagHex(v)),
     'Content-Type': v.contentType,
     'Last-Modified': new Date(v.lastModified).toUTCString(),
     'Accept-Ranges': 'bytes',
@@ -271,7 +283,7 @@ export function parseRange(header: string | undefined, size: number): [number, n
 }
 
 function etagMatches(list: string, v: StoredVersion, d: Dialect): boolean {
-  const mine = d.etag(v.md5).replace(/"/g, '').toLowerCase()
+  const mine = d.etag(etagHex(v)).replace(/"/g, '').toLowerCase()
   return list.split(',').some((t) => {
     const x = t.trim().replace(/^W\//, '').replace(/"/g, '').toLowerCase()
     return x === '*' || x === mine
@@ -416,6 +428,13 @@ export function prepare(op: ObjectStoreOperation, r: RequestInfo, env: OpEnv, co
       }
       return single(target, () => restoreObject(env, r, days, tier))
     }
+    case 'ListObjectsV2':
+      return prepareListObjectsV2(r, env)
+    case 'CreateMultipartUpload':
+    case 'UploadPart':
+    case 'CompleteMultipartUpload':
+    case 'AbortMultipartUpload':
+      return prepareMultipart(op, r, env)
     case 'Unsupported':
       throw d.errors.notImplemented(`${r.method} ${key === undefined ? 'bucket' : 'object'} request`)
   }

@@ -26,8 +26,11 @@
  *           ... or the rule's errorCode), Retry-After when given, or the raw body.
  *   op      DeleteObjects: per-key <Error><Key/><Code/><Message/></Error> (key not deleted);
  *           other requests: the whole request answers `code` with an error document.
- *   inner-error  DeleteObjects/CopyObject: HTTP 200 whose body is an <Error> document.
+ *   inner-error  DeleteObjects/CopyObject/CompleteMultipartUpload: HTTP 200 whose body is an
+ *           <Error> document.
  *   delay / drop (apply or not) / garbage (200 with a truncated XML body) as for Qiniu.
+ * Listing (ListObjectsV2) and multipart uploads take the same auth and fault rules as every other
+ * request (a listing's fault target is its bucket; a multipart request's, its bucket and key).
  * Control endpoints (no auth): /__emulator/... — see ../control.ts (served by ../control-routes.ts);
  * their errors answer JSON `{error}`.
  */
@@ -41,6 +44,7 @@ import { startEmulatorServer } from '../http-server.ts'
 import { address, joinedHeaders, type Addressing } from './addressing.ts'
 import { queryPairs } from './auth-common.ts'
 import { classify, parseCopySource, prepare, type Answer, type CopySource, type OpEnv, type Plan, type RequestInfo } from './operations.ts'
+import { DEFAULT_MIN_PART_BYTES, MultipartUploads } from './multipart.ts'
 import { ossDialect } from './oss-dialect.ts'
 import { s3Dialect, s3HostId } from './s3-dialect.ts'
 import { ObjectStore, SeedError } from './store.ts'
@@ -64,6 +68,8 @@ export interface ObjectStoreEmulatorOptions {
   restoreDelayMs?: number
   /** Largest request body, default 16 MiB. */
   maxBodyBytes?: number
+  /** Smallest multipart part but the last; default the service's (S3 5 MiB, OSS 100 KiB). */
+  minPartBytes?: number
 }
 
 export interface ObjectStoreEmulator {
@@ -91,7 +97,9 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
   const store = new ObjectStore(dialect, { now })
   const faults = new FaultRegistry({ kinds: ALL_FAULT_KINDS, errorCodes: true })
   const log = new RequestLog<ObjectStoreLogEntry>()
-  const env: OpEnv = { dialect, store, now, restoreDelayMs: opts.restoreDelayMs }
+  const uploads = new MultipartUploads()
+  const minPartBytes = opts.minPartBytes ?? DEFAULT_MIN_PART_BYTES[opts.dialect]
+  const env: OpEnv = { dialect, store, now, restoreDelayMs: opts.restoreDelayMs, uploads, minPartBytes }
 
   function write(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer, head: boolean): void {
     if (res.headersSent || res.destroyed) return
@@ -286,7 +294,10 @@ export async function startObjectStoreEmulator(opts: ObjectStoreEmulatorOptions)
         putShape: 'body must be {"objects": [...], "versioning"?: ...}',
         put: (bucket, body) => store.putBucket(bucket, body),
         patch: (bucket, body) => store.patchBucket(bucket, body),
-        get: (bucket) => store.bucketState(bucket),
+        get: (bucket) => {
+          const state = store.bucketState(bucket)
+          return state && { ...state, uploads: uploads.list(bucket) }
+        },
         delete: (bucket) => store.deleteBucket(bucket),
       },
       faults,

@@ -39,6 +39,8 @@ export interface StoredVersion {
   body: Buffer
   /** Lower-case hex. */
   md5: string
+  /** Written by CompleteMultipartUpload: its ETag, lower-case `<hex>-<parts>` (else the ETag is the MD5). */
+  multipartEtag?: string
   contentType: string
   /** Epoch ms. */
   lastModified: number
@@ -75,6 +77,9 @@ export interface DeleteOutcome {
 }
 
 export const md5Hex = (b: Uint8Array): string => createHash('md5').update(b).digest('hex')
+
+/** The ETag of a version, unquoted lower-case hex: its MD5, or a multipart upload's `<hex>-<parts>`. */
+export const etagHex = (v: StoredVersion): string => v.multipartEtag ?? v.md5
 
 /** Compares keys by their UTF-8 bytes (the order the services list them in). */
 export function compareKeys(a: string, b: string): number {
@@ -229,7 +234,8 @@ export class ObjectStore {
     return this.buckets.delete(name)
   }
 
-  bucketState(name: string): ObjectStoreBucketState | undefined {
+  /** The bucket's versioning, objects and versions (server.ts adds its multipart uploads). */
+  bucketState(name: string): Omit<ObjectStoreBucketState, 'uploads'> | undefined {
     const bucket = this.buckets.get(name)
     if (!bucket) return undefined
     const keys = [...bucket.keys.keys()].sort(compareKeys)
@@ -258,7 +264,7 @@ export class ObjectStore {
       isLatest,
       deleteMarker: v.deleteMarker,
       size: v.body.length,
-      etag: v.md5,
+      etag: etagHex(v),
       contentType: v.contentType,
       lastModified: new Date(v.lastModified).toISOString(),
       meta: { ...v.meta },
@@ -354,6 +360,8 @@ export class ObjectStore {
     const { versionId: _v, ...fields } = u
     this.setFields(v, fields, true)
     v.md5 = md5Hex(v.body)
+    // New content is no longer the multipart upload's.
+    if (fields.body !== undefined || fields.bodyBase64 !== undefined) delete v.multipartEtag
   }
 
   /** Sets the seed fields present in `s` on `v` (validated). `nulls`: null resets a field. */

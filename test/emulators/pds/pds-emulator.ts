@@ -14,6 +14,8 @@
  *     run in request order (see pds-store.ts for what each does).
  *   - The answer is 200 `{responses: [...]}` in a DIFFERENT order from the requests (shuffled, and
  *     never the request order when there are two or more), so a client must match them by id.
+ * Provider endpoint (auth required): POST /v2/file/list — one folder's children page by page
+ *   (pds-list.ts); same auth and fault rules, the request being one op on (drive, parent folder).
  * Control endpoints (no auth): /__emulator/... — the same routes as the Qiniu emulator, with drive
  * ids for buckets and files for objects; see ../control.ts (served by ../control-routes.ts).
  * Errors answer `{code, message}`; every answer carries an `x-ca-request-id` header.
@@ -33,6 +35,7 @@ import { RequestLog } from '../control-routes.ts'
 import type { PdsLogEntry } from '../control.ts'
 import { dropConnection, mediaType, readBody, retryAfterHeader, sendJsonText, sleep } from '../http-io.ts'
 import { startEmulatorServer } from '../http-server.ts'
+import { listFolder } from './pds-list.ts'
 import { PdsStore, SeedError, type SubResult } from './pds-store.ts'
 
 export interface PdsEmulatorOptions {
@@ -224,6 +227,61 @@ export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmu
     sendJsonText(res, 200, JSON.stringify({ responses: opts.inOrder ? responses : shuffled(responses) }))
   }
 
+  /**
+   * `/v2/file/list` (pds-list.ts): the same auth, fault rules and log as `/v2/batch`, the
+   * request being one op on its drive and parent folder (an `op` rule answers it with its code).
+   */
+  async function handleFileList(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const at = Date.now()
+    const method = req.method ?? 'GET'
+    if (method !== 'POST') {
+      req.resume()
+      return sendError(res, 405, 'MethodNotAllowed', 'POST only', { Allow: 'POST' })
+    }
+    const raw = (await readBody(req, MAX_BODY)).toString('utf8')
+    let json: unknown
+    try {
+      json = JSON.parse(raw)
+    } catch {
+      json = undefined
+    }
+    const targets = isObj(json) && typeof json.drive_id === 'string' ? [{ bucket: json.drive_id, ...(typeof json.parent_file_id === 'string' ? { key: json.parent_file_id } : {}) }] : []
+    const drives = new Set(targets.map((t) => t.bucket))
+    const auth = authenticate(req)
+    const logAnswer = (httpStatus: number, fault?: PdsLogEntry['fault']) => {
+      const e: PdsLogEntry = { method, path: pathname, auth: auth.scheme, tokenValid: auth.valid, ops: 1, urls: ['/file/list'], httpStatus, at }
+      if (fault) e.fault = fault
+      log.record(drives, e)
+    }
+    const answer = (status: number, body: unknown, fault?: PdsLogEntry['fault']) => {
+      logAnswer(status, fault)
+      sendJsonText(res, status, JSON.stringify(body))
+    }
+    if (!auth.valid) return answer(401, { code: 'AccessTokenInvalid', message: 'AccessToken is invalid. token expired or not exist' })
+    if (mediaType(req.headers['content-type']) !== 'application/json') return answer(400, { code: 'InvalidParameter.ContentType', message: 'Content-Type must be application/json' })
+    if (json === undefined) return answer(400, { code: 'InvalidParameter', message: 'body is not valid JSON' })
+
+    const delayMs = faults.takeDelay(drives)
+    if (delayMs > 0) await sleep(delayMs)
+    const terminal = faults.takeTerminal(drives)
+    if (terminal?.kind === 'http') {
+      logAnswer(terminal.status, 'http')
+      return sendJsonText(res, terminal.status, terminal.body ?? errorBody(defaultCode(terminal.status), 'injected fault'), retryAfterHeader(terminal))
+    }
+    if (terminal?.kind === 'garbage') {
+      logAnswer(200, 'garbage')
+      return sendJsonText(res, 200, terminal.body ?? '{"items":[{"file_id":"x",<html>upstream error</html>')
+    }
+    if (terminal?.kind === 'drop') {
+      logAnswer(0, 'drop')
+      return dropConnection(res)
+    }
+    const hit = faults.takeOpFaults([targets]).get(0)
+    if (hit) return answer(hit.code, { code: hit.error ?? defaultCode(hit.code), message: 'injected fault' }, 'op')
+    const result = listFolder(store, json)
+    answer(result.status, result.body, delayMs > 0 ? 'delay' : undefined)
+  }
+
   const server = await startEmulatorServer({
     label: 'PDS',
     name: 'pds',
@@ -249,6 +307,7 @@ export async function startPdsEmulator(opts: PdsEmulatorOptions): Promise<PdsEmu
     onRequest: (res) => res.setHeader('x-ca-request-id', randomBytes(12).toString('hex').toUpperCase()),
     async provider(req, res, pathname) {
       if (pathname === '/v2/batch') return handleBatch(req, res, pathname)
+      if (pathname === '/v2/file/list') return handleFileList(req, res, pathname)
       req.resume()
       sendError(res, 404, 'NotFound', `no route ${pathname}`)
     },
