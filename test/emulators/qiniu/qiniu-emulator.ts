@@ -5,6 +5,8 @@
  * Provider endpoints (auth required; see qiniu-auth.ts for the token rules):
  *   POST /batch, POST /glb/batch (the latter also takes `/glb/`-prefixed ops)
  *   POST|GET /<op>/... (single op: `/stat/<E>`, `/delete/<E>`, ...; also `/glb/<op>/...`)
+ * uc (no auth): GET /v4/query?ak=&bucket= — the bucket's region (uc-query.ts). With `regions`,
+ *   this instance is one region of a multi-region account (qiniu-regions.ts).
  * Control endpoints (no auth): /__emulator/... — see ../control.ts (served by ../control-routes.ts).
  * Errors answer `{error: <message>}`; every answer carries an `X-Reqid` header.
  *
@@ -21,6 +23,8 @@ import { startEmulatorServer } from '../http-server.ts'
 import { authenticate, FORM } from './qiniu-auth.ts'
 import { OP_NAMES, parseOp, type ParsedOp } from './qiniu-ops.ts'
 import { QiniuStore, SeedError, toJson, type OpResult } from './qiniu-store.ts'
+import type { QiniuRegions } from './qiniu-regions.ts'
+import { handleUcQuery, UC_QUERY_PATH } from './uc-query.ts'
 import type { LogEntry } from '../control.ts'
 
 export interface QiniuEmulatorOptions {
@@ -34,6 +38,8 @@ export interface QiniuEmulatorOptions {
   maxSkewMs?: number
   /** Clock for putTime, expiry dates and the X-Qiniu-Date check (default Date.now). */
   now?: () => number
+  /** Serve region `id` of a multi-region account whose directory (and store) `directory` holds. */
+  regions?: { directory: QiniuRegions; id: string }
 }
 
 export interface QiniuEmulator {
@@ -104,7 +110,8 @@ export async function startQiniuEmulator(opts: QiniuEmulatorOptions): Promise<Qi
   const maxSkewMs = opts.maxSkewMs ?? 15 * 60_000
   const now = opts.now ?? Date.now
   const credentials = new Map(Object.entries(opts.credentials))
-  const store = new QiniuStore({ now })
+  const store = opts.regions?.directory.store ?? new QiniuStore({ now })
+  let selfHost = ''
   const faults = new FaultRegistry()
   const log = new RequestLog<LogEntry>()
 
@@ -171,6 +178,8 @@ export async function startQiniuEmulator(opts: QiniuEmulatorOptions): Promise<Qi
     const run = (): OpResult[] =>
       parsed.map((p, i) => {
         if (!p.ok) return { code: p.code, data: { error: p.error } }
+        const elsewhere = opts.regions?.directory.refuse(opts.regions.id, p.targets.map((t) => t.bucket))
+        if (elsewhere) return elsewhere
         const hit = opFaults.get(i)
         if (hit) return { code: hit.code, data: { error: hit.error ?? defaultError(hit.code) } }
         return store.apply(p.cmd)
@@ -205,7 +214,9 @@ export async function startQiniuEmulator(opts: QiniuEmulatorOptions): Promise<Qi
   }
 
   /** /batch, /glb/batch and the single-op paths; anything else is 404. */
-  async function provider(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+  async function provider(req: IncomingMessage, res: ServerResponse, pathname: string, rawQuery: string): Promise<void> {
+    if (pathname === UC_QUERY_PATH)
+      return handleUcQuery(req, res, rawQuery, { credentials, store, regions: opts.regions?.directory, selfHost: () => selfHost, faults, log, now })
     if (pathname === '/batch') return handleProvider(req, res, pathname, 'batch', false)
     if (pathname === '/glb/batch') return handleProvider(req, res, pathname, 'batch', true)
     const first = (pathname.startsWith('/glb/') ? pathname.slice(4) : pathname).split('/')[1] ?? ''
@@ -241,5 +252,7 @@ export async function startQiniuEmulator(opts: QiniuEmulatorOptions): Promise<Qi
     isBadInput: (e) => e instanceof SeedError || e instanceof FaultError,
     sendError: (_req, res, err) => sendError(res, err.status, err.message),
   })
+  selfHost = new URL(server.url).host
+  opts.regions?.directory.register(opts.regions.id, server.url)
   return { url: server.url, store, faults, close: server.close }
 }
