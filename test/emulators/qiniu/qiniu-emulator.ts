@@ -5,6 +5,9 @@
  * Provider endpoints (auth required; see qiniu-auth.ts for the token rules):
  *   POST /batch, POST /glb/batch (the latter also takes `/glb/`-prefixed ops)
  *   POST|GET /<op>/... (single op: `/stat/<E>`, `/delete/<E>`, ...; also `/glb/<op>/...`)
+ * rsf: GET|POST /list?bucket=&marker=&limit=&prefix= (management token; qiniu-list-route.ts).
+ * up: POST / multipart form upload (upload token; qiniu-upload-route.ts).
+ * Download domains: GET|HEAD /download/<bucket>/<key>?e=&token= (qiniu-download-route.ts).
  * uc (no auth): GET /v4/query?ak=&bucket= — the bucket's region (uc-query.ts). With `regions`,
  *   this instance is one region of a multi-region account (qiniu-regions.ts).
  * Control endpoints (no auth): /__emulator/... — see ../control.ts (served by ../control-routes.ts).
@@ -23,6 +26,10 @@ import { startEmulatorServer } from '../http-server.ts'
 import { authenticate, FORM } from './qiniu-auth.ts'
 import { OP_NAMES, parseOp, type ParsedOp } from './qiniu-ops.ts'
 import { QiniuStore, SeedError, toJson, type OpResult } from './qiniu-store.ts'
+import { DOWNLOAD_PREFIX, handleDownload } from './qiniu-download-route.ts'
+import { handleList } from './qiniu-list-route.ts'
+import type { RouteContext } from './qiniu-route-support.ts'
+import { handleUpload } from './qiniu-upload-route.ts'
 import type { QiniuRegions } from './qiniu-regions.ts'
 import { handleUcQuery, UC_QUERY_PATH } from './uc-query.ts'
 import type { LogEntry } from '../control.ts'
@@ -213,8 +220,14 @@ export async function startQiniuEmulator(opts: QiniuEmulatorOptions): Promise<Qi
     sendJsonText(res, status, toJson(results))
   }
 
-  /** /batch, /glb/batch and the single-op paths; anything else is 404. */
+  // The rsf, up and download hosts' routes, whose paths do not clash with RS's (qiniu-*-route.ts).
+  const objectRoutes: RouteContext = { store, faults, log, credentials, maxSkewMs, now, defaultError }
+
+  /** /batch, /glb/batch, the single-op paths and the object routes; anything else is 404. */
   async function provider(req: IncomingMessage, res: ServerResponse, pathname: string, rawQuery: string): Promise<void> {
+    if (pathname === '/list') return handleList(objectRoutes, req, res, pathname, rawQuery)
+    if (pathname === '/') return handleUpload(objectRoutes, req, res)
+    if (pathname.startsWith(DOWNLOAD_PREFIX)) return handleDownload(objectRoutes, req, res, pathname, rawQuery)
     if (pathname === UC_QUERY_PATH)
       return handleUcQuery(req, res, rawQuery, { credentials, store, regions: opts.regions?.directory, selfHost: () => selfHost, faults, log, now })
     if (pathname === '/batch') return handleProvider(req, res, pathname, 'batch', false)

@@ -10,6 +10,11 @@ import type { Command, Cond, Entry, LifecycleField } from './qiniu-ops.ts'
 export type StoredObject = Omit<EmulatorObject, 'putTime'> & {
   /** 100-ns units; beyond 2^53, hence bigint. */
   putTime: bigint
+  /**
+   * The bytes, for objects stored by an upload (and their copies). Seeded objects have none: a
+   * download serves `fsize` zero bytes for them. Never shown by the control API.
+   */
+  content?: Buffer
 }
 
 export interface OpResult {
@@ -35,10 +40,24 @@ const LIFECYCLE_TARGET: Record<LifecycleField, TransitionField | 'expiration'> =
 const err = (code: number, error: string): OpResult => ({ code, data: { error } })
 const OK: OpResult = { code: 200 }
 
-/** Qiniu etag of a small (< 4 MiB) content: urlsafe_b64(0x16 || sha1(content)). */
+const QETAG_BLOCK = 4 * 1024 * 1024
+const sha1 = (b: Uint8Array | string) => createHash('sha1').update(b).digest()
+
+/**
+ * Qiniu etag (qetag) of a content: up to one 4 MiB block urlsafe_b64(0x16 || sha1(content)), beyond
+ * urlsafe_b64(0x96 || sha1(sha1(block 1) || ... || sha1(block n))). Node's own SHA-1, independent
+ * of the gateway's WebCrypto implementation.
+ */
 export function qiniuEtag(content: Uint8Array | string): string {
-  const sha1 = createHash('sha1').update(content).digest()
-  return Buffer.concat([Buffer.from([0x16]), sha1]).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+  let digest: Buffer
+  if (bytes.length <= QETAG_BLOCK) digest = Buffer.concat([Buffer.from([0x16]), sha1(bytes)])
+  else {
+    const blocks: Buffer[] = []
+    for (let i = 0; i < bytes.length; i += QETAG_BLOCK) blocks.push(sha1(bytes.subarray(i, i + QETAG_BLOCK)))
+    digest = Buffer.concat([Buffer.from([0x96]), sha1(Buffer.concat(blocks))])
+  }
+  return digest.toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
 const BIG_MARK = `@@bigint-${randomUUID()}:`
@@ -135,6 +154,18 @@ export class QiniuStore {
 
   getObject(bucket: string, key: string): StoredObject | undefined {
     return this.buckets.get(bucket)?.get(key)
+  }
+
+  /**
+   * Stores an upload as a new object (a new putTime, enabled, standard class, no metadata), its
+   * hash computed from the bytes. The bucket must exist.
+   */
+  putObject(bucket: string, key: string, content: Buffer, mimeType: string): StoredObject {
+    const b = this.buckets.get(bucket)
+    if (!b) throw new Error(`no bucket ${bucket}`)
+    const o: StoredObject = { key, fsize: content.length, hash: qiniuEtag(content), mimeType, putTime: this.newPutTime(), type: 0, status: 0, meta: {}, content }
+    b.set(key, o)
+    return o
   }
 
   private seedList(v: unknown, field: string): Array<SeedObject> {
@@ -348,6 +379,7 @@ export class QiniuStore {
       meta: { ...obj.meta },
     }
     if (obj.md5 !== undefined) copy.md5 = obj.md5
+    if (obj.content !== undefined) copy.content = obj.content
     for (const f of HEADER_FIELDS) if (obj[f] !== undefined) copy[f] = obj[f]
     db.set(dest.key, copy)
     if (op === 'move') sb.delete(src.key)
@@ -378,6 +410,6 @@ export function statData(o: StoredObject): Record<string, unknown> {
 }
 
 function toView(o: StoredObject): EmulatorObject {
-  const { putTime, meta, ...rest } = o
+  const { putTime, meta, content: _content, ...rest } = o
   return { ...rest, putTime: putTime.toString(), meta: { ...meta } }
 }
