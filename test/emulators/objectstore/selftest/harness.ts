@@ -99,7 +99,7 @@ export interface Res {
   xml: any
 }
 
-const ARRAYS = ['DeleteResult.Deleted', 'DeleteResult.Error', 'Tagging.TagSet.Tag', 'AccessControlPolicy.AccessControlList.Grant']
+const ARRAYS = ['DeleteResult.Deleted', 'DeleteResult.Error', 'Tagging.TagSet.Tag', 'AccessControlPolicy.AccessControlList.Grant', 'ListBucketResult.Contents', 'ListBucketResult.CommonPrefixes']
 const xmlParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (_n, jpath) => ARRAYS.includes(String(jpath)) })
 
 /** Sends a raw request to 127.0.0.1:port. */
@@ -189,7 +189,7 @@ export function signS3V2(headers: Record<string, string>, o: { method: string; p
 /** OSS V1 with ali-oss signUtils (x-oss-date in the Date slot, like ali-oss). */
 export function signOssV1(headers: Record<string, string>, o: { method: string; bucket?: string | undefined; key?: string | undefined; query: Array<[string, string | null]>; ak: string; sk: string; date: Date }): void {
   headers['x-oss-date'] = o.date.toUTCString()
-  const SUB = ['acl', 'delete', 'restore', 'tagging', 'versionId', 'versioning', 'versions', 'uploads', 'uploadId', 'partNumber', 'symlink', 'objectMeta']
+  const SUB = ['acl', 'delete', 'restore', 'tagging', 'versionId', 'versioning', 'versions', 'uploads', 'uploadId', 'partNumber', 'symlink', 'objectMeta', 'continuation-token']
   const parameters: Record<string, string | null> = {}
   for (const [k, v] of o.query) if (SUB.includes(k) || k.startsWith('x-oss-') || k.startsWith('response-')) parameters[k] = v
   const resource = o.bucket === undefined ? '/' : `/${o.bucket}/${o.key ?? ''}`
