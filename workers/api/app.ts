@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
+import { consoleApp } from '../console/console-app.tsx'
 import type { AppEnv } from './app-env.ts'
 import { accessLog } from './middleware/access-log.ts'
 import { auth } from './middleware/auth.ts'
@@ -29,6 +30,7 @@ export function createApp() {
   app.use('/v1/*', auth(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
   app.route('/v1/jobs', jobs)
+  app.route('/', consoleApp)
 
   app.notFound((c) => (c.get('errorRenderer') ?? problemResponse)(c, problems.notFound('The route').problem, {}))
   app.onError((err, c) => {

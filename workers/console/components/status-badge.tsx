@@ -1,0 +1,5 @@
+export const StatusBadge = ({ status }: { status: string }) => (
+  <span class={`badge ${status}`} data-testid="status">
+    {status}
+  </span>
+)
