@@ -7,11 +7,13 @@ import { accessLog } from './middleware/access-log.ts'
 import { auth } from './middleware/auth.ts'
 import { bodyLimit } from './middleware/body-limit.ts'
 import { demoSeed } from './middleware/demo-seed.ts'
+import { dialectErrors } from './middleware/dialect-errors.ts'
 import { ProblemError, problemResponse, problems } from './problem.ts'
 import { batch } from './routes/batch.ts'
 import { health } from './routes/health.ts'
 import { jobs } from './routes/jobs.ts'
 import { openapi } from './routes/openapi.ts'
+import { qiniuDialect, qiniuErrors } from './routes/qiniu-dialect.ts'
 
 // Incoming request ids are echoed only when they look like ids, so logs cannot be injected.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -30,6 +32,9 @@ export function createApp() {
   app.use('/v1/*', auth(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
   app.route('/v1/jobs', jobs)
+  // The Qiniu batch dialect: errors (401s too) in Qiniu's {"error"} shape.
+  app.use('/qiniu/*', dialectErrors(qiniuErrors), auth(), bodyLimit(), demoSeed())
+  app.route('/qiniu', qiniuDialect)
   app.route('/', consoleApp)
 
   app.notFound((c) => (c.get('errorRenderer') ?? problemResponse)(c, problems.notFound('The route').problem, {}))
