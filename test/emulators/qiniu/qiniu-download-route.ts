@@ -48,10 +48,9 @@ function parseRange(header: string | undefined, size: number): [number, number] 
     return n === 0 || size === 0 ? 'unsatisfiable' : [Math.max(0, size - n), size - 1]
   }
   const start = Number(m[1])
-  const end = m[2] === '' ? size - 1 : Number(m[2])
-  if (end < start) return undefined
+  if (m[2] !== '' && Number(m[2]) < start) return undefined // invalid: ignored, as RFC 9110 says
   if (start >= size) return 'unsatisfiable'
-  return [start, Math.min(end, size - 1)]
+  return [start, m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)]
 }
 
 export async function handleDownload(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string): Promise<void> {
