@@ -8,6 +8,7 @@ export { BatchJob } from './durable-objects/batch-job.ts'
 export { IdempotencyStore } from './durable-objects/idempotency-store.ts'
 export { JobTokens } from './durable-objects/job-tokens.ts'
 export { TenantJobs } from './durable-objects/tenant-jobs.ts'
+export { TenantSchedules } from './durable-objects/tenant-schedules.ts'
 
 const app = createApp()
 

@@ -14,6 +14,7 @@ import { health } from './routes/health.ts'
 import { jobs } from './routes/jobs.ts'
 import { openapi } from './routes/openapi.ts'
 import { qiniuDialect, qiniuErrors } from './routes/qiniu-dialect.ts'
+import { schedules } from './routes/schedules.ts'
 
 // Incoming request ids are echoed only when they look like ids, so logs cannot be injected.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -32,6 +33,7 @@ export function createApp() {
   app.use('/v1/*', auth(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
   app.route('/v1/jobs', jobs)
+  app.route('/v1/schedules', schedules)
   // The Qiniu batch dialect: errors (401s too) in Qiniu's {"error"} shape.
   app.use('/qiniu/*', dialectErrors(qiniuErrors), auth(), bodyLimit(), demoSeed())
   app.route('/qiniu', qiniuDialect)

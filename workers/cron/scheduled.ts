@@ -1,7 +1,8 @@
 import { JOB_STATUSES, TERMINAL, type JobStatus } from '../../shared/jobs/job-status.ts'
 import type { JobIndexEntry } from '../durable-objects/tenant-jobs.ts'
 import { apiKeys } from '../runtime/config.ts'
-import { WATCHDOG_CRON } from './schedules.ts'
+import { runSchedules } from './schedule-runs.ts'
+import { SCHEDULE_RUNS_CRON, WATCHDOG_CRON } from './schedules.ts'
 
 /** Jobs poked in one run; the rest wait for the next run (the log line says how many). */
 export const MAX_POKES_PER_RUN = 500
@@ -23,6 +24,9 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   switch (controller.cron) {
     case WATCHDOG_CRON:
       await runWatchdog(env, controller)
+      return
+    case SCHEDULE_RUNS_CRON:
+      await runSchedules(env, controller)
       return
     default:
       throw new Error(`no handler for the cron expression ${JSON.stringify(controller.cron)}`)

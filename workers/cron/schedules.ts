@@ -10,5 +10,11 @@
  */
 export const WATCHDOG_CRON = '*/5 * * * *'
 
-export const CRONS = [WATCHDOG_CRON] as const
+/**
+ * Starts the due runs of /v1/schedules. Every minute, so a run starts within a minute of its fire
+ * time; in its own invocation rather than the watchdog's, so neither eats the other's subrequests.
+ */
+export const SCHEDULE_RUNS_CRON = '* * * * *'
+
+export const CRONS = [WATCHDOG_CRON, SCHEDULE_RUNS_CRON] as const
 export type Cron = (typeof CRONS)[number]
