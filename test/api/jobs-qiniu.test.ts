@@ -13,7 +13,7 @@ import { createJob, expectEachKeyOnce, readReport, until } from './job-helpers.t
 // is driven by its real alarms and the real local chunk queue.
 
 const URL_ = QINIU_EMULATOR_URL
-const objectsOf = (settings: Record<string, unknown>): ObjectIO => createAdapter(AccountSettings.parse(settings), { fetch, r2Binding: () => undefined }).objects!
+const objectsOf = (settings: Record<string, unknown>): ObjectIO => createAdapter(AccountSettings.parse(settings), { fetch: (input, init) => fetch(input, init), r2Binding: () => undefined }).objects!
 /** The `qiniu` test account's objects, whose download domain serves the manifests bucket. */
 const qiniuObjects = objectsOf(TEST_ACCOUNTS.qiniu)
 /** The same account reading another bucket (its download domain in the emulator). */

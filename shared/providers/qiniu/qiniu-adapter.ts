@@ -32,8 +32,8 @@ export function createQiniuAdapter(account: QiniuAccount, deps: QiniuDeps): Prov
       regions
         ? planByRegion(ops, regions, QINIU_BATCH_LIMIT, (chunk, rs, ctx) => runBatch(account, deps, chunk, ctx, rs))
         : chunksOf(ops, QINIU_BATCH_LIMIT).map((chunk) => ({ ops: chunk, run: (ctx) => runBatch(account, deps, chunk, ctx) })),
-    objects: createQiniuObjects(account, deps),
-    lister: createQiniuLister(account, deps),
+    objects: createQiniuObjects(account, { ...deps, regions }),
+    lister: createQiniuLister(account, { ...deps, regions }),
   }
 }
 

@@ -7,6 +7,7 @@ import { ObjectIOError } from '../../engine/types.ts'
 import type { QiniuAccount } from './qiniu-account.ts'
 import { FORM_CONTENT_TYPE, qiniuDate, signQbox, signQiniuV2 } from './qiniu-auth.ts'
 import { isRetriableQiniuCode } from './qiniu-codes.ts'
+import type { QiniuRegionHosts, QiniuRegionResolver } from './qiniu-region.ts'
 
 /** Where listings go when the account names no `rsfEndpoint` (the z0 region's RSF host). */
 export const DEFAULT_RSF_ENDPOINT = 'https://rsf.qiniuapi.com'
@@ -15,6 +16,24 @@ export const DEFAULT_UP_ENDPOINT = 'https://upload.qiniup.com'
 
 export interface QiniuIODeps {
   fetch: typeof fetch
+  /** With region discovery on: where each bucket's RS, RSF and up hosts are (qiniu-region.ts). */
+  regions?: QiniuRegionResolver | undefined
+}
+
+/** A region lookup's longest wait when the caller gives no signal. */
+const LOOKUP_TIMEOUT_MS = 30_000
+
+/**
+ * The hosts of the bucket's region when the account routes by region, else undefined (the
+ * account's own endpoints apply). A failed lookup is the unified error it carries.
+ */
+export async function regionHosts(deps: QiniuIODeps, bucket: string, signal: AbortSignal | undefined): Promise<QiniuRegionHosts | undefined> {
+  if (!deps.regions) return undefined
+  const found = await deps.regions.lookup(bucket, signal ?? AbortSignal.timeout(LOOKUP_TIMEOUT_MS))
+  if (found.ok) return found.hosts
+  const { outcome } = found
+  const error = outcome.error ?? { code: 'ProviderError' as const, message: `Qiniu region discovery failed for bucket "${bucket}"` }
+  throw new ObjectIOError(error.code, error.message, outcome.kind === 'retry')
 }
 
 /**

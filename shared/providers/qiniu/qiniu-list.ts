@@ -6,7 +6,7 @@
 import * as z from 'zod'
 import { ObjectIOError, type ListPage, type ObjectLister } from '../../engine/types.ts'
 import type { QiniuAccount } from './qiniu-account.ts'
-import { DEFAULT_RSF_ENDPOINT, managementRequest, qiniuIOError, readBody, send, type QiniuIODeps } from './qiniu-io.ts'
+import { DEFAULT_RSF_ENDPOINT, managementRequest, qiniuIOError, readBody, regionHosts, send, type QiniuIODeps } from './qiniu-io.ts'
 
 /** RSF answers at most 1,000 items a page. */
 export const QINIU_LIST_LIMIT = 1000
@@ -27,9 +27,12 @@ const ListAnswer = z.object({
   items: z.array(ListItem).nullish(),
 })
 
-/** The RSF request of one page (exported so tests can check what is sent). */
-export function listUrl(account: QiniuAccount, bucket: string, prefix: string, marker: string | null, limit: number): URL {
-  const base = account.rsfEndpoint ?? DEFAULT_RSF_ENDPOINT
+/**
+ * The RSF request of one page (exported so tests can check what is sent): to the account's
+ * `rsfEndpoint`, else its bucket's region's RSF host when it routes by region, else the default.
+ */
+export function listUrl(account: QiniuAccount, bucket: string, prefix: string, marker: string | null, limit: number, regionRsf?: string): URL {
+  const base = account.rsfEndpoint ?? regionRsf ?? DEFAULT_RSF_ENDPOINT
   // encodeURIComponent rather than URLSearchParams: a space goes as %20, never '+', so the query
   // means the same to any decoder; both tokens sign the raw query as sent.
   const query = [`bucket=${encodeURIComponent(bucket)}`, `marker=${encodeURIComponent(marker ?? '')}`, `limit=${limit}`, `prefix=${encodeURIComponent(prefix)}`]
@@ -63,7 +66,8 @@ export function createQiniuLister(account: QiniuAccount, deps: QiniuIODeps): Obj
       if (bucket === '' || bucket.includes(':')) throw new ObjectIOError('InvalidArgument', 'a Qiniu bucket name is non-empty and has no ":"', false)
       const limit = opts.limit ?? QINIU_LIST_LIMIT
       if (!Number.isInteger(limit) || limit < 1) throw new ObjectIOError('InvalidArgument', `a page limit is a whole number ≥ 1, not ${limit}`, false)
-      const url = listUrl(account, bucket, prefix, cursor, Math.min(limit, QINIU_LIST_LIMIT))
+      const hosts = account.rsfEndpoint === undefined ? await regionHosts(deps, bucket, opts.signal) : undefined
+      const url = listUrl(account, bucket, prefix, cursor, Math.min(limit, QINIU_LIST_LIMIT), hosts?.rsf)
       const answer = await send(deps, await managementRequest(account, 'GET', url, new Date()), 'Qiniu RSF', opts.signal)
       const text = await readBody(answer, (r) => r.text(), 'Qiniu RSF', opts.signal)
       if (answer.status !== 200) throw qiniuIOError(answer.status, text, 'Qiniu RSF')

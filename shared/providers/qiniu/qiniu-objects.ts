@@ -4,7 +4,7 @@ import { ObjectIOError, type ObjectIO } from '../../engine/types.ts'
 import type { QiniuAccount } from './qiniu-account.ts'
 import { DOWNLOAD_URL_TTL_S, privateDownloadUrl } from './qiniu-download.ts'
 import { qiniuEtag } from './qiniu-etag.ts'
-import { checkObjectAddress, DEFAULT_UP_ENDPOINT, managementRequest, qiniuIOError, readBody, send, type QiniuIODeps } from './qiniu-io.ts'
+import { checkObjectAddress, DEFAULT_UP_ENDPOINT, managementRequest, qiniuIOError, readBody, regionHosts, send, type QiniuIODeps } from './qiniu-io.ts'
 import { UPLOAD_TOKEN_TTL_S, uploadForm, uploadToken } from './qiniu-upload.ts'
 
 // eslint-disable-next-line no-control-regex
@@ -14,7 +14,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
 /**
  * Whole-object reads and writes on Qiniu for batch jobs: head is `stat` on the RS host, reads are
  * ranged GETs of a private download URL on the account's download domain, writes are form uploads
- * to the up host whose answered `hash` is checked against the content's own qetag.
+ * to the up host whose answered `hash` is checked against the content's own qetag. An account that
+ * routes by region sends stat and uploads to its bucket's region (an explicit `upEndpoint` wins).
  *
  * A download domain is bound to one bucket and its URLs name no bucket: `downloadDomain` (or
  * `ioEndpoint`) must be the domain of the bucket manifests are read from. An account without one
@@ -35,7 +36,8 @@ export function createQiniuObjects(account: QiniuAccount, deps: QiniuIODeps): Ob
     async head(bucket, key, signal) {
       checkObjectAddress(bucket, key)
       readableDomain()
-      const url = new URL(`${account.endpoint}/stat/${encodedEntryURI(bucket, key)}`)
+      const rs = (await regionHosts(deps, bucket, signal))?.rs ?? account.endpoint
+      const url = new URL(`${rs}/stat/${encodedEntryURI(bucket, key)}`)
       const answer = await send(deps, await managementRequest(account, 'POST', url, new Date()), 'Qiniu RS', signal)
       const text = await readBody(answer, (r) => r.text(), 'Qiniu RS', signal)
       if (answer.status === 612) return null
@@ -76,7 +78,7 @@ export function createQiniuObjects(account: QiniuAccount, deps: QiniuIODeps): Ob
       // Scope with the key: the token may overwrite that one object (a report is rewritten whole).
       const token = await uploadToken({ scope: `${bucket}:${key}`, deadline: nowSeconds() + UPLOAD_TOKEN_TTL_S }, creds)
       const form = uploadForm({ token, key }, { bytes, contentType, filename: key.slice(key.lastIndexOf('/') + 1) || 'file' })
-      const up = account.upEndpoint ?? DEFAULT_UP_ENDPOINT
+      const up = account.upEndpoint ?? (await regionHosts(deps, bucket, signal))?.up ?? DEFAULT_UP_ENDPOINT
       const request = new Request(`${up}/`, { method: 'POST', headers: { 'Content-Type': form.contentType }, body: form.body })
       const [answer, expected] = await Promise.all([send(deps, request, 'Qiniu upload', signal), qiniuEtag(bytes)])
       const text = await readBody(answer, (r) => r.text(), 'Qiniu upload', signal)

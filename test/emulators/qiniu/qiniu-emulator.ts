@@ -222,6 +222,12 @@ export async function startQiniuEmulator(opts: QiniuEmulatorOptions): Promise<Qi
 
   // The rsf, up and download hosts' routes, whose paths do not clash with RS's (qiniu-*-route.ts).
   const objectRoutes: RouteContext = { store, faults, log, credentials, maxSkewMs, now, defaultError }
+  const regions = opts.regions
+  if (regions)
+    objectRoutes.otherRegion = (bucket) => {
+      const r = regions.directory.refuse(regions.id, [bucket])
+      return r && { code: r.code, error: (r.data as { error: string }).error }
+    }
 
   /** /batch, /glb/batch, the single-op paths and the object routes; anything else is 404. */
   async function provider(req: IncomingMessage, res: ServerResponse, pathname: string, rawQuery: string): Promise<void> {

@@ -5,7 +5,8 @@
  * Keys come in the order of their UTF-8 bytes, at most `limit` (1–1000, default 1000; anything else
  * is 400) a page, those starting with `prefix`. `marker` is where the previous page ended, in
  * Qiniu's own form: urlsafe_b64(`{"c":0,"k":"<last key>"}`); the last page has no marker. A marker
- * that does not decode answers 640, an unknown bucket 631. `delimiter` (common prefixes) is not
+ * that does not decode answers 640, an unknown bucket 631, a bucket of another region (on a
+ * multi-region account) 400 "incorrect region". `delimiter` (common prefixes) is not
  * emulated: a non-empty one answers 400 rather than a listing that ignores it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -73,6 +74,11 @@ export async function handleList(ctx: RouteContext, req: IncomingMessage, res: S
   if (marker !== '' && after === undefined) {
     log(640, fault)
     return sendError(res, 640, 'invalid marker')
+  }
+  const elsewhere = ctx.otherRegion?.(bucket)
+  if (elsewhere) {
+    log(elsewhere.code, fault)
+    return sendError(res, elsewhere.code, elsewhere.error)
   }
   const objects = ctx.store.buckets.get(bucket)
   if (!objects) {

@@ -22,6 +22,11 @@ export interface RouteContext {
   now: () => number
   /** The `{error}` text of a code when a fault gives none. */
   defaultError(code: number): string
+  /**
+   * On one region of a multi-region account (qiniu-regions.ts): the answer for a bucket of another
+   * region, which this region's rsf and up hosts refuse as its RS host does; else undefined.
+   */
+  otherRegion?(bucket: string): { code: number; error: string } | undefined
 }
 
 /** A Qiniu error answer: `{"error": "..."}`. */

@@ -10,7 +10,8 @@
  * content is the same), and so does `insertOnly: 1`. Without a `key` field the key is the hash.
  *
  * Answers: 200 `{hash, key}`; 400 body shape; 401 missing/bad/expired token; 403 key outside the
- * scope; 406 crc32 mismatch; 413 body over the cap; 614 exists; 631 no such bucket.
+ * scope; 406 crc32 mismatch; 413 body over the cap; 614 exists; 631 no such bucket; on one region
+ * of a multi-region account, 400 "incorrect region" for a bucket of another region.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { crc32 } from 'node:zlib'
@@ -100,8 +101,9 @@ export async function handleUpload(ctx: RouteContext, req: IncomingMessage, res:
   const bucket = ctx.store.buckets.get(policy.bucket)
   // Only a scope with the key (and without insertOnly) may replace an object with other content.
   const refused = () => !!bucket?.has(key) && (policy.scopeKey === undefined || policy.insertOnly) && bucket.get(key)!.hash !== hash
+  const elsewhere = ctx.otherRegion?.(policy.bucket)
   const store = () => {
-    if (bucket && !refused()) ctx.store.putObject(policy.bucket, key, content, file.type || 'application/octet-stream')
+    if (bucket && !elsewhere && !refused()) ctx.store.putObject(policy.bucket, key, content, file.type || 'application/octet-stream')
   }
   const faults = await applyFaults(ctx, res, { bucket: policy.bucket, key }, log, store)
   if (faults.answered) return
@@ -110,6 +112,10 @@ export async function handleUpload(ctx: RouteContext, req: IncomingMessage, res:
     return sendError(res, faults.opFault.code, faults.opFault.error ?? ctx.defaultError(faults.opFault.code))
   }
   const fault = loggedFault(faults)
+  if (elsewhere) {
+    log(elsewhere.code, fault)
+    return sendError(res, elsewhere.code, elsewhere.error)
+  }
   if (!bucket) {
     log(631, fault)
     return sendError(res, 631, 'no such bucket')

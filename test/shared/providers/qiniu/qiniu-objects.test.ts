@@ -4,6 +4,7 @@ import { AccountSettings, createAdapter } from '../../../../shared/providers/acc
 import { qiniuEtag } from '../../../../shared/providers/qiniu/qiniu-etag.ts'
 import { addFault, clearFaults, listObjects, requestLog, seedBucket } from '../../../emulators/control.ts'
 import { QINIU_CREDENTIALS, QINIU_EMULATOR_URL } from '../../../fixtures/qiniu-credentials.ts'
+import { QINIU_Z1_EMULATOR_URL, QINIU_Z1_PREFIX } from '../../../fixtures/qiniu-regions.ts'
 import { unique } from '../../../helpers.ts'
 
 const URL_ = QINIU_EMULATOR_URL
@@ -14,7 +15,8 @@ function account(bucket: string, over: Record<string, unknown> = {}) {
   return { provider: 'qiniu', accessKey: 'qn-test-ak', secretKey: QINIU_CREDENTIALS['qn-test-ak'], endpoint: URL_, rsfEndpoint: URL_, upEndpoint: URL_, downloadDomain: `${URL_}/download/${bucket}`, ...over }
 }
 function adapterOf(settings: Record<string, unknown>): { objects: ObjectIO; lister: ObjectLister } {
-  const adapter = createAdapter(AccountSettings.parse(settings), { fetch, r2Binding })
+  // fetch wrapped as the Worker passes it (workers/runtime/config.ts): never called as a method.
+  const adapter = createAdapter(AccountSettings.parse(settings), { fetch: (input, init) => fetch(input, init), r2Binding })
   if (!adapter.objects || !adapter.lister) throw new Error('qiniu has no objects or lister')
   return { objects: adapter.objects, lister: adapter.lister }
 }
@@ -217,5 +219,24 @@ describe('Qiniu listing', () => {
     expect(await lister.list(await bucket(), '', null)).toEqual({ objects: [], next: null })
     expect(await thrown(lister.list(unique('qn-missing'), '', null))).toMatchObject({ code: 'NoSuchBucket', retriable: false })
     expect(await thrown(lister.list(b, '', 'not a marker'))).toMatchObject({ code: 'InvalidArgument', retriable: false })
+  })
+})
+
+describe('Qiniu objects on an account spanning regions', () => {
+  it('stats, uploads and lists a bucket of the second region on that region’s hosts, as uc names them', async () => {
+    const b = `${QINIU_Z1_PREFIX}${unique('qn-oio')}`
+    await seedBucket(QINIU_Z1_EMULATOR_URL, b, [{ key: 'seeded' }])
+    // No rsf/up endpoints: region discovery (uc on the first region) finds them.
+    const { objects, lister } = adapterOf(account(b, { regions: 'auto', ucEndpoint: URL_, rsfEndpoint: undefined, upEndpoint: undefined, downloadDomain: `${QINIU_Z1_EMULATOR_URL}/download/${b}` }))
+    const { etag } = await objects.write(b, 'r.csv', CSV, 'text/csv')
+    expect(await objects.head(b, 'r.csv')).toEqual({ size: CSV_BYTES.length, etag })
+    expect(await objects.readRange(b, 'r.csv', 0, CSV_BYTES.length)).toEqual(CSV_BYTES)
+    expect((await lister.list(b, '', null)).objects.map((o) => o.key)).toEqual(['r.csv', 'seeded'])
+    const z1 = (await requestLog(QINIU_Z1_EMULATOR_URL, b)).map((e) => `${e.method} ${e.path.split('/').slice(0, 2).join('/')}`)
+    expect(z1).toEqual(['POST /', 'POST /stat', 'GET /download', 'GET /list'])
+    // An account pinned to the first region's hosts is refused there, as Qiniu refuses the wrong region.
+    const pinned = adapterOf(account(b))
+    expect(await thrown(pinned.objects.write(b, 'w.csv', 'x', 'text/csv'))).toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/incorrect region/) })
+    expect(await thrown(pinned.lister.list(b, '', null))).toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/incorrect region/) })
   })
 })
