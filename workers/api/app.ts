@@ -13,6 +13,7 @@ import { batch } from './routes/batch.ts'
 import { health } from './routes/health.ts'
 import { jobs } from './routes/jobs.ts'
 import { openapi } from './routes/openapi.ts'
+import { ossDialect, renderOssError } from './routes/oss-dialect.ts'
 import { qiniuDialect, qiniuErrors } from './routes/qiniu-dialect.ts'
 import { schedules } from './routes/schedules.ts'
 
@@ -37,6 +38,9 @@ export function createApp() {
   // The Qiniu batch dialect: errors (401s too) in Qiniu's {"error"} shape.
   app.use('/qiniu/*', dialectErrors(qiniuErrors), auth(), bodyLimit(), demoSeed())
   app.route('/qiniu', qiniuDialect)
+  // The OSS CreateJob dialect (§6): its errors, 401s included, in OSS's XML shape.
+  app.use('/oss/*', dialectErrors(renderOssError), auth(), bodyLimit())
+  app.route('/oss', ossDialect)
   app.route('/', consoleApp)
 
   app.notFound((c) => (c.get('errorRenderer') ?? problemResponse)(c, problems.notFound('The route').problem, {}))
