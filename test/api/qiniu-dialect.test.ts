@@ -140,6 +140,15 @@ describe('the Qiniu dialect', () => {
     expect(r.headers.get('X-Reqid')).toBe(r.headers.get('X-Request-Id'))
   })
 
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await call('/openapi.json', { key: null })).json
+    for (const path of ['/qiniu/batch', '/qiniu/glb/batch']) {
+      const post = doc.paths[path].post
+      expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '298', '400', '401', '403', '413']))
+      expect(post.requestBody.content[FORM].schema.properties.op.maxItems).toBe(1000)
+    }
+  })
+
   it('answers 405 with Allow: POST for another method', async () => {
     const r = await call('/qiniu/glb/batch', { method: 'GET' })
     expect(r.status).toBe(405)

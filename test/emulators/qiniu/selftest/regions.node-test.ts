@@ -34,13 +34,14 @@ describe('uc /v4/query', () => {
     const a = newBucket('z0')
     const b = `${QINIU_Z1_PREFIX}${newBucket('z1')}`
     await Promise.all([seedBucket(BASE, a), seedBucket(BASE, b)])
-    const [ra] = await sdkRegions(a)
-    const [rb] = await sdkRegions(b)
+    const ra = (await sdkRegions(a))[0]!
+    const rb = (await sdkRegions(b))[0]!
+    const host = (r: typeof ra, service: string) => r.services[service]![0]!.getValue()
     assert.equal(ra.regionId, 'z0')
-    assert.equal(ra.services[qiniu.httpc.SERVICE_NAME.RS][0].getValue(), BASE)
+    assert.equal(host(ra, qiniu.httpc.SERVICE_NAME.RS), BASE)
     assert.equal(rb.regionId, 'z1')
-    assert.equal(rb.services[qiniu.httpc.SERVICE_NAME.RS][0].getValue(), QINIU_Z1_EMULATOR_URL)
-    assert.equal(rb.services[qiniu.httpc.SERVICE_NAME.RSF][0].getValue(), QINIU_Z1_EMULATOR_URL)
+    assert.equal(host(rb, qiniu.httpc.SERVICE_NAME.RS), QINIU_Z1_EMULATOR_URL)
+    assert.equal(host(rb, qiniu.httpc.SERVICE_NAME.RSF), QINIU_Z1_EMULATOR_URL)
     assert.equal(rb.ttl, 600)
     assert.deepEqual((await requestLog(BASE, b)).map((e) => [e.path, e.auth, e.accessKey, e.httpStatus]), [['/v4/query', 'none', AK, 200]])
   })
