@@ -99,6 +99,9 @@ pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .row { display: flex; gap: 12px; align-items: center; justify-content: space-between; }
 `
 
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#18202e"/><rect x="3" y="4" width="10" height="2" fill="#2e9d5b"/><rect x="3" y="7" width="7" height="2" fill="#2e9d5b"/><rect x="3" y="10" width="4" height="2" fill="#d2463c"/></svg>`
+
 export const assets = new Hono<AppEnv>()
+  .get('/icon.svg', (c) => c.body(ICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }))
   .get('/console.js', (c) => c.body(SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=300' }))
   .get('/console.css', (c) => c.body(STYLE, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=300' }))
