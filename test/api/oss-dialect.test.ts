@@ -1,3 +1,4 @@
+import { exports } from 'cloudflare:workers'
 import { describe, expect, it, vi } from 'vitest'
 import { fromOssJobId, toOssJobId } from '../../shared/dialects/oss-job-id.ts'
 import { createXmlParser } from '../../shared/xml/xml.ts'
@@ -225,5 +226,27 @@ describe('OSS CreateJob dialect', () => {
     expect([path.status, path.headers.get('Content-Type')]).toEqual([400, 'application/xml'])
     const noSlash = await call('/oss?batchJob&max-keys=1')
     expect([noSlash.status, noSlash.headers.get('Content-Type')]).toEqual([200, 'application/xml'])
+  })
+
+  it('refuses an oversized document sent without Content-Length while streaming it', async () => {
+    const before = await jobCount()
+    const chunk = new TextEncoder().encode(`<CreateJobRequest><Description>${'x'.repeat(16_000)}`)
+    const body = new ReadableStream({
+      pull(controller) {
+        controller.enqueue(chunk)
+      },
+    })
+    const r = await exports.default.fetch('https://batchgate.test/oss/?batchJob', {
+      method: 'POST', body, headers: { Authorization: `Bearer ${KEYS.all}`, 'X-Batchgate-Account': 'oss' },
+    })
+    expect([r.status, r.headers.get('Content-Type')]).toEqual([400, 'application/xml'])
+    expect(await r.text()).toContain('<Code>EntityTooLarge</Code>')
+    expect(await jobCount()).toBe(before)
+  })
+
+  it('is in the OpenAPI document', async () => {
+    const doc = (await call('/openapi.json', { key: null })).json
+    expect(Object.keys(doc.paths['/oss/'])).toEqual(['get', 'post'])
+    expect(doc.paths['/oss/'].post.requestBody.content['application/xml'].example).toMatch(/^<\?xml/)
   })
 })

@@ -13,7 +13,7 @@ import { batch } from './routes/batch.ts'
 import { health } from './routes/health.ts'
 import { jobs } from './routes/jobs.ts'
 import { openapi } from './routes/openapi.ts'
-import { ossDialect, renderOssError } from './routes/oss-dialect.ts'
+import { ossBodyLimit, ossDialect, renderOssError } from './routes/oss-dialect.ts'
 import { qiniuDialect, qiniuErrors } from './routes/qiniu-dialect.ts'
 import { schedules } from './routes/schedules.ts'
 
@@ -39,7 +39,7 @@ export function createApp() {
   app.use('/qiniu/*', dialectErrors(qiniuErrors), auth(), bodyLimit(), demoSeed())
   app.route('/qiniu', qiniuDialect)
   // The OSS CreateJob dialect (§6): its errors, 401s included, in OSS's XML shape.
-  app.use('/oss/*', dialectErrors(renderOssError), auth(), bodyLimit())
+  app.use('/oss/*', dialectErrors(renderOssError), auth(), ossBodyLimit(), bodyLimit())
   app.route('/oss', ossDialect)
   app.route('/', consoleApp)
 

@@ -50,8 +50,11 @@ function accountOf(c: Context<AppEnv>): string | undefined {
   return accounts.length === 1 && accounts[0] !== '*' ? accounts[0] : undefined
 }
 
-// Read while streaming, so an oversized document is refused without being buffered.
-const xmlBodyLimit = bodyLimit({
+/**
+ * The document limit, mounted before the general body limit: hono's limit reads a body without
+ * Content-Length into memory up to its maximum, so the smaller one must read first.
+ */
+export const ossBodyLimit = () => bodyLimit({
   maxSize: MAX_CREATE_JOB_XML_BYTES,
   onError: () => {
     throw new ProblemError({ status: 400, code: 'EntityTooLarge', title: `the CreateJobRequest document must be at most ${MAX_CREATE_JOB_XML_BYTES} bytes` })
@@ -102,7 +105,7 @@ async function handle(c: Context<AppEnv>) {
 /**
  * The OSS batch-job dialect (provider-protocols §3.5) over the same jobs as `/v1/jobs`: CreateJob,
  * DescribeJob, ListJobs, UpdateJobStatus and UpdateJobPriority, told apart by sub-resource.
- * Mounted at `/oss` after `dialectErrors(renderOssError)`, auth and the body limit.
+ * Mounted at `/oss` after `dialectErrors(renderOssError)`, auth, `ossBodyLimit()` and the body limit.
  */
 // Mounted at /oss, "/" matches /oss only (Hono's paths are strict about a trailing slash); the
 // empty last segment matches /oss/, which is where OSS clients send "/?batchJob".
@@ -110,7 +113,7 @@ const ROOT = ['/', '/:root{.{0}}']
 
 export const ossDialect = new Hono<AppEnv>()
   .on('GET', ROOT, handle)
-  .on('POST', ROOT, xmlBodyLimit, handle)
+  .on('POST', ROOT, handle)
   .on(['PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'], ROOT, (c) => {
     throw new ProblemError({ status: 405, code: 'MethodNotAllowed', title: `batch job requests take GET or POST, not ${c.req.method}` }, { Allow: 'GET, POST' })
   })
