@@ -1,5 +1,8 @@
-import { exports } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
+import { generateSignedCookie } from 'hono/cookie'
 import { describe, expect, it } from 'vitest'
+import { sha256Hex } from '../../shared/crypto/hash.ts'
+import { createApp } from '../../workers/api/app.ts'
 import { KEYS } from '../fixtures/keys.ts'
 import { call, unique } from '../helpers.ts'
 
@@ -139,5 +142,29 @@ describe('console', () => {
     expect(page.text).toContain('This API key may not use that account')
     const bad = await browse('/console/playground', { cookie, form: { body: '{"account":"local","operations":[{"op":"stat"}]}' } })
     expect(bad.text).toContain('operations[0].bucket')
+  })
+
+  describe('with CONSOLE_SECRET set', () => {
+    const secret = 'a-console-secret-of-32-characters!'
+    const app = createApp()
+    const unknownHash = '59f4e6b1a6f3a5fa3d5b5fb4bb5a0fd2ac3c7b1b1ed9a1d3e5e8cbd9b53ed2bd'
+    const withSecret = (value: string, cookie?: string) =>
+      app.request('http://batchgate.test/', { headers: cookie ? { Cookie: cookie } : {}, redirect: 'manual' }, { ...env, CONSOLE_SECRET: value })
+    const session = async (value: string, key = secret) => (await generateSignedCookie('bg_console', value, key)).split(';')[0]!
+
+    it('accepts a session it signed and refuses an expired one, one signed with another secret, and an unknown key hash', async () => {
+      const mine = await sha256Hex(KEYS.all)
+      const later = Math.floor(Date.now() / 1000) + 60
+      expect((await withSecret(secret, await session(`${mine}:${later}`))).status).toBe(200)
+      expect((await withSecret(secret, await session(`${mine}:${later - 120}`))).status).toBe(303)
+      expect((await withSecret(secret, await session(`${mine}:${later}`, 'another-secret-of-32-characters!!!'))).status).toBe(303)
+      expect((await withSecret(secret, await session(`${unknownHash}:${later}`))).status).toBe(303)
+    })
+
+    it('refuses a CONSOLE_SECRET shorter than 32 characters with a configuration error page', async () => {
+      const res = await withSecret('too-short', await session('x'))
+      expect(res.status).toBe(500)
+      expect(await res.text()).toContain('CONSOLE_SECRET must be at least 32 characters')
+    })
   })
 })

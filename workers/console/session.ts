@@ -5,7 +5,7 @@ import { constantTimeEqual, type Principal } from '../../shared/auth/api-keys.ts
 import { sha256Hex } from '../../shared/crypto/hash.ts'
 import { apiKeys } from '../runtime/config.ts'
 import type { AppEnv } from '../api/app-env.ts'
-import { problems } from '../api/problem.ts'
+import { ProblemError, problems } from '../api/problem.ts'
 
 /**
  * The console's session: an HMAC-signed cookie holding the API key's SHA-256 (what `API_KEYS`
@@ -96,7 +96,7 @@ export const consoleSession = () =>
     const principal = await currentPrincipal(c)
     if (!principal) {
       if (c.req.method === 'GET' && c.req.header('Sec-Fetch-Dest') !== 'empty') return c.redirect('/console/sign-in', 303)
-      throw problems.unauthorized()
+      throw new ProblemError({ status: 401, code: 'Unauthorized', title: 'Your console session has ended', detail: 'sign in again at /console/sign-in' })
     }
     c.set('principal', principal)
     await next()
