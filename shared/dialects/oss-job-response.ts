@@ -9,7 +9,8 @@ export interface JobDescriptionJson {
   confirmationRequired: boolean
   description?: string
   operation: { op: string } & Record<string, unknown>
-  manifest: { location?: { bucket: string; key: string; etag?: string }; format: string; fields: string[]; inline?: { bytes: number } }
+  /** A manifest the job reads, or (instead) the generator that lists it. */
+  manifest?: { location?: { bucket: string; key: string; etag?: string }; format: string; fields: string[]; inline?: { bytes: number } }
   manifestGenerator?: { sourceBucket: string; prefix?: string }
   report: { enabled: boolean; bucket?: string; prefix?: string; scope: string }
   progressSummary: ProgressSummaryJson
@@ -80,6 +81,7 @@ function progressXml(p: ProgressSummaryJson) {
 function manifestXml(d: JobDescriptionJson): Record<string, unknown> {
   if (d.manifestGenerator)
     return { KeyPrefixManifestGenerator: { SourceBucket: d.manifestGenerator.sourceBucket, Prefix: d.manifestGenerator.prefix } }
+  if (!d.manifest) return {}
   const { location, format, fields } = d.manifest
   // An inline manifest (JSON API only) has no location to show; its Spec still says how it reads.
   return {

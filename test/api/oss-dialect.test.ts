@@ -132,6 +132,20 @@ describe('OSS CreateJob dialect', () => {
     expect(await jobCount()).toBe(before)
   })
 
+  it('lists a KeyPrefixManifestGenerator job\'s objects and shows the generator in DescribeJob', async () => {
+    const bucket = unique('ossd-gen')
+    await seedObjectStoreBucket(OSS, bucket, ['p/1', 'p/2', 'q/3'].map((key) => ({ key, body: 'x', tags: { t: '1' } })))
+    const xml = `<CreateJobRequest><ClientRequestToken>${unique('tok')}</ClientRequestToken><Operation><DeleteObjectTagging/></Operation>` +
+      `<Report><Enabled>false</Enabled></Report><KeyPrefixManifestGenerator><SourceBucket>${bucket}</SourceBucket><Prefix>p/</Prefix></KeyPrefixManifestGenerator></CreateJobRequest>`
+    const { ossId, jobId } = await createOssJob(xml)
+    expect(await until(jobId, ['Complete', 'Failed'])).toMatchObject({ status: 'Complete', progressSummary: { totalNumberOfTasks: 2, numberOfTasksSucceeded: 2 } })
+    expect((await listObjectStoreObjects(OSS, bucket)).map((o) => [o.key, o.tags])).toEqual([['p/1', {}], ['p/2', {}], ['q/3', { t: '1' }]])
+    const job = (await oss(`batchJob&batchJobId=${ossId}`)).doc.DescribeJobResult.Job[0]
+    expect(job.KeyPrefixManifestGenerator).toEqual({ SourceBucket: bucket, Prefix: 'p/' })
+    expect(job).not.toHaveProperty('Manifest')
+    expect(job.Operation).toEqual({ DeleteObjectTagging: '' })
+  })
+
   it('lists jobs made through /v1/jobs, filtered by status and paged by continuation-token', async () => {
     const made = await call('/v1/jobs', { body: { clientRequestToken: unique('tok'), account: 'local', operation: { op: 'stat' }, manifest: { inline: 'demo,a\n' }, report: { enabled: false } } })
     expect(made.status).toBe(201)
