@@ -1,14 +1,22 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 import { TEST_BINDINGS } from './test/fixtures/bindings.ts'
+import { PRODUCER } from './test/fixtures/producer.ts'
+import { producerWorker } from './test/fixtures/producer-worker.ts'
 
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       // Test-only bindings: accounts point at the emulators that globalSetup starts on loopback.
-      // Chunk messages are delivered at once in tests instead of after wrangler.toml's batch timeout.
-      miniflare: { bindings: TEST_BINDINGS, queueConsumers: { 'batchgate-chunks': { maxBatchTimeout: 0.05 } } },
+      // Chunk and ops messages are delivered at once in tests instead of after wrangler.toml's batch timeout.
+      // The example producer (examples/producer) runs beside the gateway, reachable through PRODUCER.
+      miniflare: {
+        bindings: TEST_BINDINGS,
+        queueConsumers: { 'batchgate-chunks': { maxBatchTimeout: 0.05 }, 'batchgate-ops': { maxBatchTimeout: 0.05 } },
+        serviceBindings: { [PRODUCER.binding]: PRODUCER.name },
+        workers: [producerWorker()],
+      },
     }),
   ],
   // See test/fixtures/loopback.ts: lets two runs on one machine use different loopback addresses.
