@@ -172,6 +172,25 @@ describe('ops queue consumer', () => {
     expect(await (await env.BACKUP_BUCKET.get(`${dir}/a.txt`))?.text()).toBe('first')
   })
 
+  it('still replies and acks when the result cannot be stored, since the operations have run', async () => {
+    const dir = unique('unstored')
+    await env.DEMO_BUCKET.put(`${dir}/a.txt`, 'x')
+    const IDEMPOTENCY = {
+      getByName: (name: string) => {
+        const real = env.IDEMPOTENCY.getByName(name)
+        return { begin: (hash: string) => real.begin(hash), abandon: (hash: string) => real.abandon(hash), complete: () => Promise.reject(new Error('storage lost')) }
+      },
+    }
+    const h = harness({ IDEMPOTENCY })
+    vi.spyOn(console, 'log').mockImplementation(() => {})
+    const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const message = { tenant: 'acme', account: 'local', requestId: dir, replyTo: 'OPS_REPLIES', operations: [{ op: 'delete', bucket: 'demo', key: `${dir}/a.txt` }] }
+    expectAcked(await deliver(h, [message]))
+    expect(h.replies.map((r) => r.body.summary)).toEqual([{ total: 1, succeeded: 1, failed: 0 }])
+    expect(logLines(warnings)).toEqual([expect.objectContaining({ msg: 'ops result not stored for replay', requestId: dir, error: 'storage lost' })])
+    expect(await env.DEMO_BUCKET.head(`${dir}/a.txt`)).toBeNull()
+  })
+
   it('retries later, without running it, a message whose requestId is still running elsewhere', async () => {
     const dir = unique('in-progress')
     await env.DEMO_BUCKET.put(`${dir}/a.txt`, 'x')

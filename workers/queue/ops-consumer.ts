@@ -61,15 +61,23 @@ async function runOnce(env: Env, { msg, plan }: Accepted, requestId: string): Pr
   const begun = await store.begin(hash)
   if (begun.state === 'conflict' || begun.state === 'in-progress') return { state: begun.state }
   if (begun.state === 'replay') return { state: 'done', body: JSON.parse(begun.body) as BatchAnswer['body'], replayed: true }
+  let answer: BatchAnswer
   try {
-    const answer = await runBatch(plan, requestId)
-    // Stored before any reply is sent: a failed send retries the message, which then replays.
-    await store.complete(hash, answer.status, JSON.stringify(answer.body))
-    return { state: 'done', body: answer.body, replayed: false }
+    answer = await runBatch(plan, requestId)
   } catch (err) {
-    await store.abandon(hash)
+    // Nothing to replay: free the requestId so the retry runs at once instead of after the lease.
+    await store.abandon(hash).catch(() => {})
     throw err
   }
+  // Stored before any reply is sent: a failed send retries the message, which then replays.
+  try {
+    await store.complete(hash, answer.status, JSON.stringify(answer.body))
+  } catch (err) {
+    // The operations have run: retrying the message would run them again, so the answer still goes
+    // out. Only a redelivery after the in-progress lease (2 minutes) could run them a second time.
+    console.warn(JSON.stringify({ level: 'warn', msg: 'ops result not stored for replay', requestId: msg.requestId, tenant: msg.tenant, error: (err as Error).message }))
+  }
+  return { state: 'done', body: answer.body, replayed: false }
 }
 
 /** A duplicate still running elsewhere gets time to finish (its lease is 2 minutes) before it is looked at again. */
