@@ -5,6 +5,7 @@ import { parseWith } from '../../../shared/schemas/issues.ts'
 import { planBatch, runBatch } from '../../runtime/batch.ts'
 import { accounts } from '../../runtime/config.ts'
 import type { AppEnv } from '../../api/app-env.ts'
+import { demoSeed } from '../../api/middleware/demo-seed.ts'
 import { page } from '../layout.tsx'
 import { PlaygroundPage, type PlaygroundResult } from '../pages/playground-page.tsx'
 import { consoleSession } from '../session.ts'
@@ -52,7 +53,8 @@ function plan(env: Env, principal: Principal, text: string) {
 
 /** `/console/playground`: runs a unified batch through the same plan and engine as `POST /v1/batch`. */
 export const playgroundRoutes = new Hono<AppEnv>()
-  .use(consoleSession())
+  // demoSeed as on /v1: under `npm start` the example batch finds the demo objects.
+  .use(consoleSession(), demoSeed())
   .get('/', (c) => {
     const principal = c.get('principal')
     const names = usableAccounts(c.env, principal)
