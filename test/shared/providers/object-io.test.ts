@@ -306,10 +306,11 @@ describe('ObjectIO on r2: signals', () => {
 })
 
 describe('ObjectIO presence', () => {
-  it('is offered by r2 and the REST providers, not yet by qiniu and pds', () => {
+  it('is offered by r2, the REST providers and qiniu, not yet by pds', () => {
     const has = (settings: Record<string, unknown>) => createAdapter(AccountSettings.parse(settings), { fetch, r2Binding }).objects !== undefined
     expect([has(S3), has(CTYUN), has(OSS), has({ provider: 'r2', buckets: {} })]).toEqual([true, true, true, true])
-    expect(has({ provider: 'qiniu', accessKey: 'a', secretKey: 'b' })).toBe(false)
+    // Qiniu's are tested against its emulator in qiniu/qiniu-objects.test.ts.
+    expect(has({ provider: 'qiniu', accessKey: 'a', secretKey: 'b' })).toBe(true)
     expect(has({ provider: 'pds', endpoint: 'https://1.api.aliyunpds.com', accessToken: 't' })).toBe(false)
   })
 })
