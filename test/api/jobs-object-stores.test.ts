@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { listObjectStoreObjects, seedObjectStoreBucket } from '../emulators/control.ts'
+import { addFault, listObjectStoreObjects, seedObjectStoreBucket } from '../emulators/control.ts'
 import { OSS_EMULATOR_URL, S3_EMULATOR_URL } from '../fixtures/emulator-ports.ts'
 import { unique } from '../helpers.ts'
 import { createJob, expectEachKeyOnce, readReport, until } from './job-helpers.ts'
@@ -53,4 +53,25 @@ describe('job manifests and reports on S3-style accounts', () => {
       expect(rows.filter((r) => r.status === 'failed').every((r) => r.errorCode === 'NoSuchKey' && r.httpStatus === '404')).toBe(true)
     })
   }
+
+  it('reads a manifest through throttled and failing reads, and fails at once when the provider refuses', { timeout: 60_000 }, async () => {
+    const bucket = unique('mo-faults')
+    const manifests = unique('manifests')
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i}`)
+    await seedObjectStoreBucket(S3_EMULATOR_URL, bucket, keys.map((key) => ({ key, body: 'x' })))
+    await seedObjectStoreBucket(S3_EMULATOR_URL, manifests, [{ key: 'm.csv', body: keys.map((k) => `${bucket},${k}\n`).join('') }])
+    // HEAD and the first ranged GET meet 503s and a dropped connection: retried after a backoff.
+    await addFault(S3_EMULATOR_URL, { bucket: manifests, kind: 'http', status: 503, retryAfter: 0, times: 2 })
+    await addFault(S3_EMULATOR_URL, { bucket: manifests, kind: 'drop', times: 1 })
+    const ok = await createJob({ account: 's3', operation: { op: 'stat' }, manifest: { location: { bucket: manifests, key: 'm.csv' } }, report: { enabled: false } })
+    const done = await until(ok, ['Complete', 'Failed'], 50_000)
+    expect(done.status, JSON.stringify(done.failureReasons)).toBe('Complete')
+    expect(done.progressSummary).toMatchObject({ totalNumberOfTasks: 50, numberOfTasksSucceeded: 50 })
+
+    await addFault(S3_EMULATOR_URL, { bucket: manifests, kind: 'http', status: 403, errorCode: 'AccessDenied', times: -1 })
+    const denied = await createJob({ account: 's3', operation: { op: 'stat' }, manifest: { location: { bucket: manifests, key: 'm.csv' } }, report: { enabled: false } })
+    const failed = await until(denied, ['Complete', 'Failed'], 20_000)
+    expect(failed.status).toBe('Failed')
+    expect(failed.failureReasons[0]).toMatchObject({ failureCode: 'ManifestUnreadable' })
+  })
 })

@@ -3,7 +3,11 @@ import { generatedRows } from '../../../shared/manifest/generated-manifest.ts'
 import type { ManifestGenerator } from '../../../shared/schemas/job.ts'
 import { appendInline } from './job-db.ts'
 
-/** Where a manifest generator's listing stands: the provider's cursor and what it found so far. */
+/**
+ * Where a manifest generator's listing stands: the provider's cursor and what it found so far;
+ * `failures` counts consecutive failed provider reads while preparing (listing pages, then
+ * manifest windows), so retries stay bounded across alarms and evictions.
+ */
 export const LISTING_SCHEMA = `CREATE TABLE IF NOT EXISTS listing (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   cursor TEXT, done INTEGER NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0,

@@ -1,4 +1,4 @@
-import type { ObjectIO } from '../../../shared/engine/types.ts'
+import { ObjectIOError, type ObjectIO } from '../../../shared/engine/types.ts'
 import { readInline, type JobRow } from './job-db.ts'
 import type { ManifestSource } from './preparation.ts'
 import type { JobSpec } from './types.ts'
@@ -28,6 +28,8 @@ export async function manifestSource(sql: SqlStorage, spec: JobSpec, row: JobRow
       return { code: 'ManifestEtagMismatch', error: `the manifest's ETag is ${head.etag}, not the ${location.etag} the job names` }
     return { size: head.size, read: (s, e) => objects.readRange(location.bucket, location.key, s, e) }
   } catch (err) {
-    return { code: 'ManifestUnreadable', error: `the manifest could not be read: ${(err as Error).message}` }
+    // A failure that may pass (throttling, 5xx, a dropped connection) is the caller's to retry.
+    if (!(err instanceof ObjectIOError) || err.retriable) throw err
+    return { code: 'ManifestUnreadable', error: `the manifest could not be read: ${err.message}` }
   }
 }
