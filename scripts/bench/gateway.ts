@@ -4,9 +4,10 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
 import { unstable_getMiniflareWorkerOptions } from 'wrangler'
@@ -40,6 +41,17 @@ export async function bundleWorker(root: string): Promise<{ dir: string; script:
     throw new Error(`wrangler deploy --dry-run failed: ${(err.stderr || err.stdout || err.message).trim()}`)
   }
   return { dir, script: join(dir, 'index.js'), ms: performance.now() - t0 }
+}
+
+/**
+ * The bundle's modules for Miniflare, index.js first: wrangler writes the modules of wrangler.toml's
+ * [[rules]] (Swagger UI's script and stylesheet for /docs, imported as text) beside it as
+ * `<sha1>-<file>`, and they must load as text, not as JavaScript. wrangler bundles every JavaScript
+ * module into index.js, so any other file of the bundle but a source map is one of them.
+ */
+export function bundleModules(script: string) {
+  const text = readdirSync(dirname(script)).filter((f) => f !== basename(script) && !/\.(map|md|wasm|bin)$/.test(f))
+  return [{ type: 'ESModule' as const, path: script }, ...text.map((f) => ({ type: 'Text' as const, path: join(dirname(script), f) }))]
 }
 
 /** The chunk queue of wrangler.toml (producer binding CHUNKS_QUEUE, one consumer). */
@@ -173,8 +185,7 @@ export async function startGateway(opts: {
     host: opts.host ?? '127.0.0.1',
     port: 0,
     ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
-    modules: true,
-    scriptPath: opts.script,
+    modules: bundleModules(opts.script),
     // Module names are paths relative to this root; the bundle lives in a temp dir outside cwd.
     modulesRoot: dirname(opts.script),
     compatibilityDate: await compatibilityDate(opts.root),

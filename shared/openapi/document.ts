@@ -1,134 +1,94 @@
-import * as z from 'zod'
 import { BatchRequest, BatchResponse } from '../schemas/batch.ts'
+import { CreateJobRequest, UpdateJobPriorityRequest, UpdateJobStatusRequest } from '../schemas/job.ts'
 import { Problem } from '../schemas/problem.ts'
+import { CreateScheduleRequest, Schedule, ScheduleList } from '../schemas/schedule.ts'
+import { header, HEADERS, jsonSchema } from './components.ts'
+import { CreateJobResponse, Health, JobDescription, JobList, JobPriorityResponse, JobStatusResponse, ReportManifest } from './job-responses.ts'
+import { jobsPaths } from './jobs-paths.ts'
 import { ossDialectPaths } from './oss-dialect-paths.ts'
 import { qiniuDialectPaths } from './qiniu-dialect-paths.ts'
-import { CreateScheduleRequest, Schedule, ScheduleList } from '../schemas/schedule.ts'
+import { batchPaths, publicPaths, schedulePaths } from './v1-paths.ts'
 
-const schema = (s: z.ZodType) => {
-  // JSON Schema 2020-12 is OpenAPI 3.1's own dialect; `io: 'input'` documents what callers send.
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
-  return rest
+const DESCRIPTION = `Batch operations on object storage across providers (Qiniu Kodo, S3 and CTYun OOS, Aliyun OSS, Aliyun PDS, Cloudflare R2) through one JSON API.
+
+- **Authentication**: every \`/v1\`, \`/oss/\` and \`/qiniu/\` call carries \`Authorization: Bearer <api key>\`. A key belongs to a tenant and may use some accounts: another account answers 403, another tenant's job or schedule 404.
+- **Errors** are \`application/problem+json\` (RFC 9457) with \`type\`, \`title\`, \`status\`, \`code\`, \`detail\`, \`requestId\` and, for bad input, \`errors[]\` naming every offending field. Nothing is executed when a request is rejected. An unknown route answers 404; another method on a known path 405 with \`Allow\`. The OSS and Qiniu dialects answer errors in their provider's shape instead.
+- **X-Request-Id** is on every answer (a well-formed one sent by the caller is echoed) and in every problem body.
+- **Limits**: bodies up to MAX_BODY_BYTES (12 MiB by default; 413 beyond), 1,000 operations per batch, inline manifests up to 10 MB.
+
+The reference page at [/docs](/docs) renders this document; "Try it out" calls this origin, and on a fresh \`npm start\` the \`local\` examples run with the development key.`
+
+/** The tag of each path, by prefix (the first that matches). */
+const TAGS: [prefix: string, tag: string][] = [
+  ['/v1/batch', 'Sync batches'],
+  ['/v1/jobs', 'Batch jobs'],
+  ['/v1/schedules', 'Schedules'],
+  ['/oss/', 'OSS dialect'],
+  ['/qiniu/', 'Qiniu dialect'],
+  ['/', 'Operability and pages'],
+]
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  'Sync batches': 'Up to 1,000 operations in one call, answered with one result per operation (§5).',
+  'Batch jobs': 'Millions of objects from a manifest or a listing, with idempotent creation, priority, confirmation, progress and a report (§6).',
+  Schedules: 'Recurring jobs started by cron (§7).',
+  'OSS dialect': "Aliyun OSS's CreateJob XML API over the same jobs as /v1/jobs.",
+  'Qiniu dialect': "Qiniu's /batch form API over any account.",
+  'Operability and pages': 'Liveness, this document, and the HTML pages (not part of the JSON API).',
 }
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-})
+type Operation = { operationId?: string; tags?: string[]; responses: Record<string, { headers?: Record<string, unknown> }> }
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 
-const batchExample = {
-  account: 'local',
-  operations: [
-    { op: 'stat', bucket: 'demo', key: 'photos/2024/cat.jpg' },
-    { op: 'copy', bucket: 'demo', key: 'docs/readme.txt', destination: { bucket: 'backup', key: 'docs/readme.txt' } },
-    { op: 'delete', bucket: 'demo', key: 'tmp/scratch-1.txt' },
-  ],
+/**
+ * What every operation gets alike, rather than repeating it in each path file (the dialect files
+ * included): its tag, an operationId where it has none, `X-Request-Id` on every answer and `Allow` on a 405.
+ */
+function finish(paths: Record<string, Record<string, unknown>>) {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of METHODS) {
+      const op = item[method] as Operation | undefined
+      if (!op) continue
+      const tag = TAGS.find(([prefix]) => path.startsWith(prefix))![1]
+      op.tags ??= [tag]
+      op.operationId ??= `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`
+      for (const [status, response] of Object.entries(op.responses))
+        response.headers = { 'X-Request-Id': header('X-Request-Id'), ...(status === '405' ? { Allow: header('Allow') } : {}), ...response.headers }
+    }
+  }
+  return paths
 }
-
-const scheduleExample = {
-  cron: '0 3 * * *',
-  job: {
-    account: 'local',
-    operation: { op: 'copy', destination: { bucket: 'backup', prefix: 'nightly/' } },
-    manifestGenerator: { sourceBucket: 'demo', prefix: 'docs/' },
-    report: { enabled: true, bucket: 'backup', prefix: 'reports/', scope: 'FailedTasksOnly' },
-    description: 'nightly copy of docs/ to backup',
-  },
-}
-
-const json = (ref: string, description: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } })
-const scheduleId = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
 
 /** The OpenAPI 3.1 document of the API (§8), built from the schemas that validate requests. */
 export function openApiDocument() {
+  // A fresh copy each call: finish() writes into the path objects.
+  const paths = finish(structuredClone({ ...publicPaths, ...batchPaths, ...jobsPaths, ...schedulePaths, ...qiniuDialectPaths, ...ossDialectPaths }))
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'batchgate',
-      version: '1',
-      description: 'Batch operations on object storage across providers through one JSON API.',
-    },
+    info: { title: 'batchgate', version: '1', description: DESCRIPTION },
+    tags: Object.entries(TAG_DESCRIPTIONS).map(([name, description]) => ({ name, description })),
+    security: [{ apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from API_KEYS' } },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (npm start: the development key of the README).' } },
+      headers: HEADERS,
       schemas: {
-        BatchRequest: schema(BatchRequest), BatchResponse: schema(BatchResponse), Problem: schema(Problem),
-        CreateScheduleRequest: schema(CreateScheduleRequest), Schedule: schema(Schedule), ScheduleList: schema(ScheduleList),
+        BatchRequest: jsonSchema(BatchRequest),
+        BatchResponse: jsonSchema(BatchResponse, 'output'),
+        CreateJobRequest: jsonSchema(CreateJobRequest),
+        CreateJobResponse: jsonSchema(CreateJobResponse, 'output'),
+        JobDescription: jsonSchema(JobDescription, 'output'),
+        JobList: jsonSchema(JobList, 'output'),
+        UpdateJobStatusRequest: jsonSchema(UpdateJobStatusRequest),
+        JobStatusResponse: jsonSchema(JobStatusResponse, 'output'),
+        UpdateJobPriorityRequest: jsonSchema(UpdateJobPriorityRequest),
+        JobPriorityResponse: jsonSchema(JobPriorityResponse, 'output'),
+        ReportManifest: jsonSchema(ReportManifest, 'output'),
+        CreateScheduleRequest: jsonSchema(CreateScheduleRequest),
+        Schedule: jsonSchema(Schedule, 'output'),
+        ScheduleList: jsonSchema(ScheduleList, 'output'),
+        Health: jsonSchema(Health, 'output'),
+        Problem: jsonSchema(Problem, 'output'),
       },
     },
-    paths: {
-      '/healthz': {
-        get: {
-          summary: 'Liveness',
-          responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } } } } } } },
-        },
-      },
-      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'the OpenAPI document' } } } },
-      '/v1/batch': {
-        post: {
-          summary: 'Run up to 1,000 operations on one account',
-          security: [{ apiKey: [] }],
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              description: 'Makes a retried call safe for 24 hours: same key and body replay the first answer.',
-              schema: { type: 'string', minLength: 1, maxLength: 64 },
-            },
-          ],
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchRequest' }, example: batchExample } },
-          },
-          responses: {
-            200: { description: 'every operation succeeded', content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchResponse' } } } },
-            207: { description: 'some operations failed', content: { 'application/json': { schema: { $ref: '#/components/schemas/BatchResponse' } } } },
-            400: problem('invalid request: every offending field is named in errors[]'),
-            401: problem('missing or unknown API key'),
-            403: problem('the key may not use this account'),
-            409: problem('IdempotencyConflict or RequestInProgress'),
-            413: problem('body too large'),
-            415: problem('body is not application/json'),
-          },
-        },
-      },
-      '/v1/schedules': {
-        get: {
-          summary: "The tenant's schedules",
-          security: [{ apiKey: [] }],
-          responses: { 200: json('ScheduleList', 'every schedule of the tenant, oldest first'), 401: problem('missing or unknown API key') },
-        },
-        post: {
-          summary: 'Create a recurring job',
-          description:
-            'Cron (every minute) starts each due run as a job created with a token derived from the schedule and the fire time, so a run never starts twice; after missed fire times only the latest runs. Times are UTC; runs are at least 5 minutes apart.',
-          security: [{ apiKey: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateScheduleRequest' }, example: scheduleExample } } },
-          responses: {
-            201: json('Schedule', 'the schedule, with its next run'),
-            400: problem('invalid request (every offending field is named in errors[], cron and job.* alike), or NotSupported'),
-            401: problem('missing or unknown API key'),
-            403: problem('the key may not use the job\'s account'),
-            409: problem('TooManySchedules'),
-            415: problem('body is not application/json'),
-          },
-        },
-      },
-      '/v1/schedules/{id}': {
-        parameters: [scheduleId],
-        get: {
-          summary: 'One schedule, with its last run',
-          security: [{ apiKey: [] }],
-          responses: { 200: json('Schedule', 'the schedule'), 401: problem('missing or unknown API key'), 404: problem("no such schedule (another tenant's answers the same)") },
-        },
-        delete: {
-          summary: 'Delete a schedule: it starts no further run',
-          security: [{ apiKey: [] }],
-          responses: { 204: { description: 'deleted' }, 401: problem('missing or unknown API key'), 404: problem('no such schedule') },
-        },
-      },
-      ...qiniuDialectPaths,
-      ...ossDialectPaths,
-    },
+    paths,
   }
 }

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
 import { unstable_getMiniflareWorkerOptions } from 'wrangler'
-import { bundleWorker } from '../../scripts/bench/gateway.ts'
+import { bundleModules, bundleWorker } from '../../scripts/bench/gateway.ts'
 import { TEST_BINDINGS } from '../fixtures/bindings.ts'
 
 type V4Options = Parameters<typeof convertV4MiniflareOptions>[0]
@@ -57,8 +57,7 @@ export async function startTestGateway(opts: { root: string; host: string; bindi
       name: 'batchgate',
       host: opts.host,
       port: 0,
-      modules: true,
-      scriptPath: bundle.script,
+      modules: bundleModules(bundle.script),
       modulesRoot: dirname(bundle.script),
       compatibilityDate: w.compatibilityDate as string,
       durableObjects: (w.durableObjects ?? {}) as NonNullable<V4Options['durableObjects']>,
