@@ -10,6 +10,7 @@ import { demoSeed } from './middleware/demo-seed.ts'
 import { dialectErrors } from './middleware/dialect-errors.ts'
 import { ProblemError, problemResponse, problems } from './problem.ts'
 import { batch } from './routes/batch.ts'
+import { docs } from './routes/docs.ts'
 import { health } from './routes/health.ts'
 import { jobs } from './routes/jobs.ts'
 import { openapi } from './routes/openapi.ts'
@@ -31,6 +32,7 @@ export function createApp() {
   app.use(accessLog())
   app.route('/healthz', health)
   app.route('/openapi.json', openapi)
+  app.route('/docs', docs)
   app.use('/v1/*', auth(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
   app.route('/v1/jobs', jobs)
