@@ -205,7 +205,7 @@ export const JOB_STATUS_REQUESTS = {
   pause: { summary: 'pause a running job', value: { requestedStatus: 'Paused', reason: 'maintenance window' } },
 }
 export const JOB_STATUS_RESPONSES = {
-  confirmed: { summary: 'confirmed', value: { jobId: JOB_ID, status: 'Ready' } },
+  confirmed: { summary: 'confirmed, and already started (Ready while the account runs higher-priority jobs)', value: { jobId: JOB_ID, status: 'Active' } },
   cancelling: { summary: 'cancelling', value: { jobId: JOB_ID, status: 'Cancelling', statusUpdateReason: 'wrong manifest' } },
 }
 
@@ -224,8 +224,8 @@ export const REPORT_MANIFEST = {
     ],
   },
 }
-export const REPORT_SHARD_CSV = 'photos,2024%2Fa.jpg,,failed,NoSuchKey,404,The object does not exist\nphotos,2024%2Fb%20c.jpg,,failed,AccessDenied,403,Access denied\n'
-export const MANIFEST_CSV = 'uploads,tmp%2Fa1.tmp\nuploads,tmp%2Fsession%20b.tmp\n'
+export const REPORT_SHARD_CSV = 'photos,2024/a.jpg,,failed,NoSuchKey,404,the source object does not exist\nphotos,2024/b%20c.jpg,,failed,AccessDenied,403,Access denied\n'
+export const MANIFEST_CSV = 'uploads,tmp/a1.tmp\nuploads,tmp/session%20b.tmp\n'
 
 // --- §7 /v1/schedules ---
 

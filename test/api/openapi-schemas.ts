@@ -37,7 +37,8 @@ export function documentedErrors(path: string, method: string, status: number, c
   const op = (doc.paths as Record<string, Record<string, any>>)[path]?.[method]
   const response = op?.responses?.[String(status)]
   if (!response) return [`${method.toUpperCase()} ${path} documents no ${status}`]
-  const media = response.content?.[contentType]
+  // The content type as sent (`text/csv; charset=utf-8`), else without its parameters (`application/json; charset=UTF-8`).
+  const media = response.content?.[contentType] ?? response.content?.[contentType.split(';')[0]!.trim()]
   if (!media) return [`${method.toUpperCase()} ${path} ${status} documents no ${contentType}: ${Object.keys(response.content ?? {}).join(', ')}`]
   const errors = jsonSchemaErrors(media.schema, body)
   const name = typeof media.schema.$ref === 'string' ? media.schema.$ref.split('/').pop() : undefined
