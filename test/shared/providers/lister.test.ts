@@ -8,6 +8,7 @@ import { addFault, objectStoreRequestLog, seedObjectStoreBucket } from '../../em
 import { TEST_ACCOUNTS } from '../../fixtures/accounts.ts'
 import { OSS_EMULATOR_URL, S3_EMULATOR_URL } from '../../fixtures/emulator-ports.ts'
 import { unique } from '../../helpers.ts'
+import { listAll, thrown } from './object-io-helpers.ts'
 
 const r2Binding = (name: string) => (env as unknown as Record<string, R2BucketLike | undefined>)[name]
 const listerOf = (settings: unknown): ObjectLister => {
@@ -18,28 +19,6 @@ const listerOf = (settings: unknown): ObjectLister => {
 
 /** Keys that must survive URLs, signatures, XML and encoding-type=url unchanged. */
 const WEIRD = ['a b+c', '100%/x&y=z?#', 'ünï/中文/🙂', 'ctrl\u0001\u001f', "quote\"'<>", 'tab\tkey', '~!*()', ' lead']
-
-/** Every page of a listing, following the cursor to the end. */
-async function listAll(lister: ObjectLister, bucket: string, prefix: string, limit?: number) {
-  const pages: ListedObject[][] = []
-  let cursor: string | null = null
-  do {
-    const page = await lister.list(bucket, prefix, cursor, limit === undefined ? {} : { limit })
-    pages.push(page.objects)
-    cursor = page.next
-    expect(pages.length).toBeLessThan(200)
-  } while (cursor !== null)
-  return pages
-}
-
-async function thrown(p: Promise<unknown>): Promise<ObjectIOError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(ObjectIOError)
-  return err as ObjectIOError
-}
 
 const TARGETS = [
   { name: 's3', account: TEST_ACCOUNTS.s3, emulator: S3_EMULATOR_URL },

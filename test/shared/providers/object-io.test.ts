@@ -15,6 +15,7 @@ import { addFault, clearFaults, listObjectStoreObjects, objectStoreRequestLog, s
 import { OSS_EMULATOR_URL, S3_EMULATOR_URL } from '../../fixtures/emulator-ports.ts'
 import { OSS_CREDENTIALS, S3_CREDENTIALS } from '../../fixtures/objectstore-credentials.ts'
 import { unique } from '../../helpers.ts'
+import { thrown } from './object-io-helpers.ts'
 
 const r2Binding = (name: string) => (env as unknown as Record<string, R2BucketLike | undefined>)[name]
 const objectsOf = (settings: Record<string, unknown>): ObjectIO => {
@@ -91,15 +92,6 @@ const TARGETS: Target[] = [
 
 /** The key as the target addresses it (R2 keys live under this seed's prefix). */
 const k = (t: Target, key: string) => (t.name === 'r2' ? r2Prefix + key : key)
-
-async function thrown(p: Promise<unknown>): Promise<ObjectIOError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(ObjectIOError)
-  return err as ObjectIOError
-}
 
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))

@@ -6,33 +6,13 @@ import { addFault, patchDrive, pdsRequestLog, seedDrive, type PdsSeedFile } from
 import { TEST_ACCOUNTS } from '../../../fixtures/accounts.ts'
 import { PDS_EMULATOR_URL } from '../../../fixtures/pds.ts'
 import { unique } from '../../../helpers.ts'
+import { listAll, thrown } from '../object-io-helpers.ts'
 
 const listerOf = (settings: unknown): ObjectLister => {
   const adapter = createAdapter(AccountSettings.parse(settings), { fetch, r2Binding: () => undefined })
   return adapter.lister!
 }
 const lister = listerOf(TEST_ACCOUNTS.pds)
-
-async function listAll(drive: string, folder: string, limit?: number): Promise<ListedObject[][]> {
-  const pages: ListedObject[][] = []
-  let cursor: string | null = null
-  do {
-    const page = await lister.list(drive, folder, cursor, limit === undefined ? {} : { limit })
-    pages.push(page.objects)
-    cursor = page.next
-    expect(pages.length).toBeLessThan(500)
-  } while (cursor !== null)
-  return pages
-}
-
-async function thrown(p: Promise<unknown>): Promise<ObjectIOError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(ObjectIOError)
-  return err as ObjectIOError
-}
 
 const file = (fileId: string, parentFileId: string, name = `${fileId}.txt`, size = 1): PdsSeedFile => ({ fileId, name, parentFileId, size, updatedAt: '2024-03-04T05:06:07Z' })
 const folder = (fileId: string, parentFileId: string): PdsSeedFile => ({ fileId, name: `dir-${fileId}`, parentFileId, type: 'folder' })
@@ -63,7 +43,7 @@ describe('PDS lister (/v2/file/list, recursive)', () => {
     const { seeds, expected } = tree()
     await seedDrive(PDS_EMULATOR_URL, drive, seeds)
     for (const limit of [7, 100, undefined]) {
-      const pages = await listAll(drive, 'top', limit)
+      const pages = await listAll(lister, drive, 'top', limit)
       const ids = pages.flat().map((o) => o.key)
       expect(ids.slice().sort()).toEqual(expected.slice().sort())
       expect(new Set(ids).size).toBe(ids.length)
@@ -77,7 +57,7 @@ describe('PDS lister (/v2/file/list, recursive)', () => {
     const drive = unique('pl-root')
     const { seeds, expected } = tree()
     await seedDrive(PDS_EMULATOR_URL, drive, seeds)
-    const ids = (await listAll(drive, '')).flat().map((o) => o.key)
+    const ids = (await listAll(lister, drive, '')).flat().map((o) => o.key)
     expect(ids.slice().sort()).toEqual([...expected, 'outside', 'else-1'].sort())
     const log = await pdsRequestLog(PDS_EMULATOR_URL, drive)
     expect(log.every((e) => e.path === '/v2/file/list' && e.httpStatus === 200 && e.tokenValid)).toBe(true)
@@ -89,7 +69,7 @@ describe('PDS lister (/v2/file/list, recursive)', () => {
     await seedDrive(PDS_EMULATOR_URL, drive, [...empties, file('last', `e${PDS_CALLS_PER_PAGE + 9}`), file('first', 'root')])
     const page = await lister.list(drive, '', null)
     expect(page.next).not.toBeNull()
-    const rest = await listAll(drive, '')
+    const rest = await listAll(lister, drive, '')
     expect(rest.flat().map((o) => o.key).sort()).toEqual(['first', 'last'])
   })
 

@@ -6,6 +6,7 @@ import { addFault, clearFaults, listObjects, requestLog, seedBucket } from '../.
 import { QINIU_CREDENTIALS, QINIU_EMULATOR_URL } from '../../../fixtures/qiniu-credentials.ts'
 import { QINIU_Z1_EMULATOR_URL, QINIU_Z1_PREFIX } from '../../../fixtures/qiniu-regions.ts'
 import { unique } from '../../../helpers.ts'
+import { thrown } from '../object-io-helpers.ts'
 
 const URL_ = QINIU_EMULATOR_URL
 const r2Binding = () => undefined
@@ -19,15 +20,6 @@ function adapterOf(settings: Record<string, unknown>): { objects: ObjectIO; list
   const adapter = createAdapter(AccountSettings.parse(settings), { fetch: (input, init) => fetch(input, init), r2Binding })
   if (!adapter.objects || !adapter.lister) throw new Error('qiniu has no objects or lister')
   return { objects: adapter.objects, lister: adapter.lister }
-}
-
-async function thrown(p: Promise<unknown>): Promise<ObjectIOError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(ObjectIOError)
-  return err as ObjectIOError
 }
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
