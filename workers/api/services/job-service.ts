@@ -4,7 +4,7 @@ import { sha256Hex } from '../../../shared/crypto/hash.ts'
 import type { JobStatus, RequestedStatus } from '../../../shared/jobs/job-status.ts'
 import type { CreateJobRequest } from '../../../shared/schemas/job.ts'
 import type { JobSpec } from '../../durable-objects/batch-job/types.ts'
-import { planJob } from '../../runtime/job-plan.ts'
+import { planJob, type JobPlan } from '../../runtime/job-plan.ts'
 import { ProblemError, problems } from '../problem.ts'
 
 /**
@@ -28,23 +28,30 @@ export function jobOf(env: Env, id: string) {
 /** What a manifest generator produces: rows of bucket and URL-encoded key, kept in the job object. */
 const GENERATED_MANIFEST: NonNullable<CreateJobRequest['manifest']> = { format: 'S3BatchOperations_CSV_20180820', fields: ['Bucket', 'Key'] }
 
+/**
+ * The problem for a job plan's refusal; `under` prefixes field paths when the job body sits inside
+ * another request (a schedule's `job`).
+ */
+export function planRefusal(plan: Extract<JobPlan, { ok: false }>, account: string, under = ''): ProblemError {
+  const at = (path: string) => (under ? `${under}.${path}` : path)
+  switch (plan.reason) {
+    case 'forbidden':
+      return problems.forbiddenAccount(account)
+    case 'not-supported':
+      return new ProblemError({ status: 400, code: 'NotSupported', title: 'The provider cannot do this operation', detail: plan.detail, errors: [{ path: at('operation.op'), message: plan.detail }] })
+    case 'invalid':
+      return problems.validation(plan.errors.map((e) => ({ ...e, path: at(e.path) })))
+    case 'misconfigured':
+      return problems.accountMisconfigured(account, plan.errors)
+    case 'configuration':
+      return problems.configuration(plan.detail)
+  }
+}
+
 /** Creates a job, or finds the one its token already made: `created` tells 201 from 200. */
 export async function createJob(env: Env, principal: Principal, body: CreateJobRequest): Promise<{ jobId: string; status: JobStatus; created: boolean }> {
   const plan = planJob(env, principal, body)
-  if (!plan.ok) {
-    switch (plan.reason) {
-      case 'forbidden':
-        throw problems.forbiddenAccount(body.account)
-      case 'not-supported':
-        throw new ProblemError({ status: 400, code: 'NotSupported', title: 'The provider cannot do this operation', detail: plan.detail, errors: [{ path: 'operation.op', message: plan.detail }] })
-      case 'invalid':
-        throw problems.validation(plan.errors)
-      case 'misconfigured':
-        throw problems.accountMisconfigured(body.account, plan.errors)
-      case 'configuration':
-        throw problems.configuration(plan.detail)
-    }
-  }
+  if (!plan.ok) throw planRefusal(plan, body.account)
   const { clientRequestToken, ...request } = body
   const hash = await sha256Hex(canonicalJson(request))
   const claim = await env.JOB_TOKENS.getByName(JSON.stringify([principal.tenant, clientRequestToken])).claim(hash, crypto.randomUUID())

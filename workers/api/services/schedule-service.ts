@@ -1,9 +1,9 @@
 import type { Principal } from '../../../shared/auth/api-keys.ts'
-import type { FieldError } from '../../../shared/schemas/issues.ts'
 import { MAX_SCHEDULES_PER_TENANT, type CreateScheduleRequest, type Schedule } from '../../../shared/schemas/schedule.ts'
 import type { ScheduleRecord } from '../../durable-objects/tenant-schedules.ts'
 import { planJob } from '../../runtime/job-plan.ts'
 import { ProblemError, problems } from '../problem.ts'
+import { planRefusal } from './job-service.ts'
 
 /** The /v1/schedules actions (§7); a schedule's runs are started by workers/cron/schedule-runs.ts. */
 
@@ -13,7 +13,6 @@ export const scheduleNotFound = () => problems.notFound('The schedule')
 
 const schedulesOf = (env: Env, tenant: string) => env.TENANT_SCHEDULES.getByName(tenant)
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString())
-const underJob = (errors: FieldError[]) => errors.map((e) => ({ ...e, path: `job.${e.path}` }))
 
 export function scheduleView(r: ScheduleRecord): Schedule {
   return {
@@ -31,20 +30,7 @@ export function scheduleView(r: ScheduleRecord): Schedule {
 export async function createSchedule(env: Env, principal: Principal, body: CreateScheduleRequest): Promise<Schedule> {
   const { job } = body
   const plan = planJob(env, principal, { ...job, clientRequestToken: 'schedule' })
-  if (!plan.ok) {
-    switch (plan.reason) {
-      case 'forbidden':
-        throw problems.forbiddenAccount(job.account)
-      case 'not-supported':
-        throw new ProblemError({ status: 400, code: 'NotSupported', title: 'The provider cannot do this operation', detail: plan.detail, errors: [{ path: 'job.operation.op', message: plan.detail }] })
-      case 'invalid':
-        throw problems.validation(underJob(plan.errors))
-      case 'misconfigured':
-        throw problems.accountMisconfigured(job.account, plan.errors)
-      case 'configuration':
-        throw problems.configuration(plan.detail)
-    }
-  }
+  if (!plan.ok) throw planRefusal(plan, job.account, 'job')
   const made = await schedulesOf(env, principal.tenant).create({ cron: body.cron, job: JSON.stringify(job), principal })
   if (!made.ok)
     throw new ProblemError({ status: 409, code: 'TooManySchedules', title: 'The tenant has too many schedules', detail: `at most ${MAX_SCHEDULES_PER_TENANT}; delete one first` })
