@@ -8,14 +8,15 @@
  *   GET    /__emulator/buckets/<bucket>        → {objects: EmulatorObject[]} (sorted by the UTF-8 bytes of the key); 404 if missing
  *   DELETE /__emulator/buckets/<bucket>        → {deleted: boolean}
  *   POST   /__emulator/faults                  FaultRule → 201 StoredFault
- *   GET    /__emulator/faults?bucket=b         → StoredFault[] (remaining rules)
+ *   GET    /__emulator/faults?bucket=b         → StoredFault[] (remaining rules, each with its
+ *                                                 counters: fired, and draws/opsHit; faults.ts)
  *   DELETE /__emulator/faults?bucket=b         → {cleared: n}
  *   GET    /__emulator/log?bucket=b            → LogEntry[] (oldest first)
  *   DELETE /__emulator/log?bucket=b            → {cleared: n}
  */
 import type { FaultKind, FaultRule, StoredFault } from './faults.ts'
 
-export type { FaultKind, FaultRule, StoredFault } from './faults.ts'
+export type { FaultCounters, FaultKind, FaultRule, StoredFault } from './faults.ts'
 
 /** An object to seed. Everything but `key` is optional. */
 export interface SeedObject {
@@ -157,7 +158,7 @@ export async function addFault(baseUrl: string, rule: FaultRule): Promise<Stored
   return call<StoredFault>(baseUrl, 'POST', '/__emulator/faults', rule)
 }
 
-/** Remaining fault rules of `bucket`. */
+/** Remaining fault rules of `bucket`, with what each has done (`fired`; `draws` with a `rate`; `opsHit`). */
 export async function listFaults(baseUrl: string, bucket: string): Promise<StoredFault[]> {
   return call<StoredFault[]>(baseUrl, 'GET', `/__emulator/faults${q(bucket)}`)
 }
