@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
 import { TEST_BINDINGS } from './test/fixtures/bindings.ts'
+import { TEST_RATE_LIMIT_TIERS, TEST_RATE_LIMITS } from './test/security/rate-limit-tiers.ts'
 import { PRODUCER } from './test/fixtures/producer.ts'
 import { producerWorker } from './test/fixtures/producer-worker.ts'
 
@@ -12,7 +13,10 @@ export default defineConfig({
       // Chunk and ops messages are delivered at once in tests instead of after wrangler.toml's batch timeout.
       // The example producer (examples/producer) runs beside the gateway, reachable through PRODUCER.
       miniflare: {
-        bindings: TEST_BINDINGS,
+        bindings: { ...TEST_BINDINGS, RATE_LIMIT_TIERS: JSON.stringify(TEST_RATE_LIMIT_TIERS) },
+        // The suite's keys share the default tier's counter across all files: lift it so no test is
+        // throttled by another's calls; test/security/rate-limit.test.ts uses its own tiny tier.
+        ratelimits: TEST_RATE_LIMITS,
         queueConsumers: { 'batchgate-chunks': { maxBatchTimeout: 0.05 }, 'batchgate-ops': { maxBatchTimeout: 0.05 } },
         serviceBindings: { [PRODUCER.binding]: PRODUCER.name },
         workers: [producerWorker()],

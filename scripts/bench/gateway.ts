@@ -101,6 +101,8 @@ function wranglerBindings(root: string): {
   durableObjects: NonNullable<V4Options['durableObjects']>
   queueProducers: NonNullable<V4Options['queueProducers']>
   queueConsumers: Record<string, QueueConsumerOptions>
+  ratelimits: NonNullable<V4Options['ratelimits']>
+  rateLimitTiers: string
 } {
   const prev = process.env.WRANGLER_LOG
   process.env.WRANGLER_LOG = 'error'
@@ -110,6 +112,8 @@ function wranglerBindings(root: string): {
       durableObjects: (w.durableObjects ?? {}) as NonNullable<V4Options['durableObjects']>,
       queueProducers: (w.queueProducers ?? {}) as NonNullable<V4Options['queueProducers']>,
       queueConsumers: (w.queueConsumers ?? {}) as Record<string, QueueConsumerOptions>,
+      ratelimits: (w.ratelimits ?? {}) as NonNullable<V4Options['ratelimits']>,
+      rateLimitTiers: String((w.bindings as Record<string, unknown> | undefined)?.RATE_LIMIT_TIERS ?? '{}'),
     }
   } finally {
     if (prev === undefined) delete process.env.WRANGLER_LOG
@@ -194,6 +198,8 @@ export async function startGateway(opts: {
     // batch timeout is shortened.
     durableObjects: bindings.durableObjects,
     queueProducers: bindings.queueProducers,
+    // Per-key rate limiting as deployed; the bench key is in the `bulk` tier, so it is counted but not throttled.
+    ratelimits: bindings.ratelimits,
     queueConsumers: Object.fromEntries(
       Object.entries(bindings.queueConsumers).map(([q, c]) => [q, q === CHUNK_QUEUE ? { ...c, maxBatchTimeout: opts.queueBatchTimeoutSeconds ?? 0.05 } : c]),
     ),
@@ -208,7 +214,8 @@ export async function startGateway(opts: {
     }),
     r2Buckets: ['DEMO_BUCKET', 'BACKUP_BUCKET'],
     bindings: {
-      API_KEYS: JSON.stringify([{ sha256, tenant: 'bench', accounts: ['*'] }]),
+      API_KEYS: JSON.stringify([{ sha256, tenant: 'bench', accounts: ['*'], rateLimit: 'bulk' }]),
+      RATE_LIMIT_TIERS: bindings.rateLimitTiers,
       ACCOUNTS: JSON.stringify({
         qiniu: { provider: 'qiniu', accessKey: opts.accessKey, secretKey: opts.secretKey, endpoint: opts.qiniuEndpoint },
         ...opts.accounts,

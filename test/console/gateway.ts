@@ -64,6 +64,7 @@ export async function startTestGateway(opts: { root: string; host: string; bindi
       queueProducers: (w.queueProducers ?? {}) as NonNullable<V4Options['queueProducers']>,
       queueConsumers: queueConsumers as NonNullable<V4Options['queueConsumers']>,
       r2Buckets: Object.keys(w.r2Buckets ?? {}),
+      ratelimits: (w.ratelimits ?? {}) as NonNullable<V4Options['ratelimits']>,
       bindings: { ...(w.bindings as Record<string, string>), ...TEST_BINDINGS, ...opts.bindings },
       log: new QuietLog((line) => logs.push(line)),
       handleStructuredLogs: ({ message }) => {

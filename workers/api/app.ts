@@ -8,6 +8,7 @@ import { auth } from './middleware/auth.ts'
 import { bodyLimit } from './middleware/body-limit.ts'
 import { demoSeed } from './middleware/demo-seed.ts'
 import { dialectErrors } from './middleware/dialect-errors.ts'
+import { rateLimit } from './middleware/rate-limit.ts'
 import { ProblemError, problemResponse, problems } from './problem.ts'
 import { batch } from './routes/batch.ts'
 import { docs } from './routes/docs.ts'
@@ -33,15 +34,15 @@ export function createApp() {
   app.route('/healthz', health)
   app.route('/openapi.json', openapi)
   app.route('/docs', docs)
-  app.use('/v1/*', auth(), bodyLimit(), demoSeed())
+  app.use('/v1/*', auth(), rateLimit(), bodyLimit(), demoSeed())
   app.route('/v1/batch', batch)
   app.route('/v1/jobs', jobs)
   app.route('/v1/schedules', schedules)
   // The Qiniu batch dialect: errors (401s too) in Qiniu's {"error"} shape.
-  app.use('/qiniu/*', dialectErrors(qiniuErrors), auth(), bodyLimit(), demoSeed())
+  app.use('/qiniu/*', dialectErrors(qiniuErrors), auth(), rateLimit(), bodyLimit(), demoSeed())
   app.route('/qiniu', qiniuDialect)
   // The OSS CreateJob dialect (§6): its errors, 401s included, in OSS's XML shape.
-  app.use('/oss/*', dialectErrors(renderOssError), auth(), ossBodyLimit(), bodyLimit())
+  app.use('/oss/*', dialectErrors(renderOssError), auth(), rateLimit(), ossBodyLimit(), bodyLimit())
   app.route('/oss', ossDialect)
   app.route('/', consoleApp)
 
