@@ -11,6 +11,7 @@ import { createQiniuObjects } from './qiniu-objects.ts'
 import { QINIU_KINDS, qiniuOpPath } from './qiniu-ops.ts'
 import { createQiniuRegionResolver, regionDiscoveryOn } from './qiniu-region.ts'
 import { planByRegion } from './qiniu-region-plan.ts'
+import { settleRetries } from './qiniu-retry.ts'
 
 /** Qiniu's `/batch` takes at most 1,000 ops a call (provider-protocols §1.6). */
 export const QINIU_BATCH_LIMIT = 1000
@@ -64,7 +65,9 @@ async function runBatch(account: QiniuAccount, deps: QiniuDeps, ops: readonly In
   if (response.status === 200 || response.status === 298) {
     const answers = parseAnswers(text, ops.length)
     if (!answers) return ops.map(() => unparseable(response.status))
-    return ops.map((o, i) => qiniuOutcome(o.op, answers[i]!.code, answers[i]!.data, retryAfterMs))
+    const outcomes = ops.map((o, i) => qiniuOutcome(o.op, answers[i]!.code, answers[i]!.data, retryAfterMs))
+    // A retried copy/move may meet its own earlier, unanswered attempt: checked with stats (qiniu-retry.ts).
+    return settleRetries(ops, answers, outcomes, (stats) => runBatch(account, deps, stats, ctx, rs))
   }
   // A whole-request failure: every operation of the call shares it (none was applied).
   const data = safeJson(text)

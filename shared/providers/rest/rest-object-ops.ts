@@ -22,6 +22,19 @@ function checked(c: Ctx, answer: RestAnswer, success: () => Outcome): Outcome {
   return doc ? restErrorOutcome(c.dialect.label, 500, doc) : success()
 }
 
+/**
+ * A copy's 2xx must carry its `<CopyObjectResult>` (S3, CTYun and OSS all send one). Anything else
+ * (a cut-off or foreign body from a proxy) leaves it unknown whether the copy ran: retried, never
+ * reported as done — the retry checks below keep sending it again safe.
+ */
+function copyChecked(c: Ctx, answer: RestAnswer): Outcome {
+  return checked(c, answer, () =>
+    answer.body.includes('<CopyObjectResult')
+      ? ok()
+      : { kind: 'retry', error: { code: 'ProviderError', message: `${c.dialect.label} answered a copy with an unreadable body`, provider: { code: String(answer.status) } } },
+  )
+}
+
 const head = (c: Ctx, bucket: string, key: string, versionId?: string) =>
   sendRest(c.dialect, c.deps, { method: 'HEAD', bucket, key, query: versionQuery(versionId) }, c.call)
 
@@ -37,19 +50,36 @@ async function putCopy(c: Ctx, src: { bucket: string; key: string; versionId?: s
 }
 
 /**
- * Copy, and for a move the delete of the source once the copy is in place. On a retry, an
- * existing destination with the source's ETag is this operation's own earlier copy whose answer
- * was lost, so it is not reported as DestinationExists.
+ * Copy, and for a move the delete of the source once the copy is in place. On a retry (the answer
+ * to an earlier attempt was lost, so it may have been applied):
+ * - an existing destination with the source's ETag is this operation's own earlier copy, so it is
+ *   not reported as DestinationExists (a different object is: the guard header left it untouched);
+ * - a move whose source is gone while its destination exists was completed by the earlier attempt
+ *   (copy and delete both landed): the state a finished move leaves. It could also be a source that
+ *   never existed beside a destination that did, which nothing here can tell apart without a HEAD
+ *   before every first attempt; then "moved" is reported where NoSuchKey was due, and no object
+ *   changed either way.
  */
 export async function copyOrMove(c: Ctx, o: IndexedOperation & { op: OperationOf<'copy'> | OperationOf<'move'> }): Promise<Outcome> {
   const op = o.op
   const dest = { bucket: op.destination.bucket, key: op.destination.key as string }
   const guard = op.overwrite === true ? {} : c.dialect.noOverwriteHeaders
   const copied = await putCopy(c, op, dest, { ...guard, [`${c.dialect.prefix}metadata-directive`]: 'COPY' })
-  let outcome = checked(c, copied, () => ok())
+  let outcome = copyChecked(c, copied)
   if (outcome.kind === 'done' && outcome.error?.code === 'DestinationExists' && o.attempt > 1) {
     const [source, target] = await Promise.all([head(c, op.bucket, op.key, op.versionId), head(c, dest.bucket, dest.key)])
     if (source.status === 200 && target.status === 200 && source.headers.get('ETag') === target.headers.get('ETag')) outcome = ok()
+    else {
+      // A HEAD that failed retriably leaves it unknown whether the destination is our copy: try again.
+      const unknown = [source, target].map((h) => (h.status === 200 || h.status === 404 ? undefined : errorOf(c, h))).find((x) => x?.kind === 'retry')
+      if (unknown) return unknown
+    }
+  } else if (outcome.kind === 'done' && outcome.error?.code === 'NoSuchKey' && op.op === 'move' && o.attempt > 1) {
+    const target = await head(c, dest.bucket, dest.key)
+    if (target.status === 200) return ok()
+    // A HEAD that failed retriably leaves the move's state unknown: try the whole move again.
+    const unknown = errorOf(c, target)
+    if (unknown.kind === 'retry') return unknown
   }
   if (op.op === 'copy' || outcome.kind !== 'done' || outcome.error) return outcome
   const removed = await sendRest(c.dialect, c.deps, { method: 'DELETE', bucket: op.bucket, key: op.key, query: versionQuery(op.versionId) }, c.call)
@@ -71,12 +101,12 @@ export async function setMetadata(c: Ctx, op: OperationOf<'setMetadata'>): Promi
   const providerClass = current.headers.get(`${c.dialect.prefix}storage-class`)
   if (providerClass) headers[`${c.dialect.prefix}storage-class`] = providerClass
   for (const [k, v] of Object.entries(metadata)) headers[`${c.dialect.prefix}meta-${k.toLowerCase()}`] = v
-  return checked(c, await putCopy(c, op, op, headers), () => ok())
+  return copyChecked(c, await putCopy(c, op, op, headers))
 }
 
 export async function setStorageClass(c: Ctx, op: OperationOf<'setStorageClass'>): Promise<Outcome> {
   const headers = { [`${c.dialect.prefix}metadata-directive`]: 'COPY', [`${c.dialect.prefix}storage-class`]: c.dialect.storageClasses[op.storageClass] as string }
-  return checked(c, await putCopy(c, op, op, headers), () => ok())
+  return copyChecked(c, await putCopy(c, op, op, headers))
 }
 
 /** 202 when a restore started (or is under way), 200 when the object is already restored. */
