@@ -23,12 +23,16 @@ export const ApiKeys = z.array(ApiKeyEntry)
 export type ApiKeyEntry = z.output<typeof ApiKeyEntry>
 
 /**
- * `RATE_LIMIT_TIERS`: each tier a key may name, with the period in seconds of its binding's
- * `simple.period` (the binding answers only yes or no, so `Retry-After` is computed from this).
+ * `RATE_LIMIT_TIERS`: each tier a key may name, with the `limit` and `period` (seconds) of its
+ * binding's `simple` setting. The binding answers only yes or no: `Retry-After` comes from the
+ * period, and the limit tells when a key is close enough to it to wait for the binding's answer.
  */
 export const RateLimitTiers = z.record(
   z.string().regex(TIER_NAME, `must be a tier name (${TIER_RULE})`).refine((t) => t !== 'off', '"off" is not a tier: it means no limit'),
-  z.union([z.literal(10), z.literal(60)], { error: "must be 10 or 60 (seconds), as the binding's simple.period" }),
+  z.strictObject({
+    limit: z.number().int().min(1),
+    period: z.union([z.literal(10), z.literal(60)], { error: "must be 10 or 60 (seconds), as the binding's simple.period" }),
+  }),
 )
 export type RateLimitTiers = z.output<typeof RateLimitTiers>
 

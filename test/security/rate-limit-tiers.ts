@@ -6,9 +6,15 @@
 export const TINY_LIMIT = 3
 export const TINY_PERIOD = 10
 
-export const TEST_RATE_LIMIT_TIERS = { standard: 60, bulk: 60, tiny: TINY_PERIOD }
+const STANDARD_LIMIT = 1_000_000
+
+export const TEST_RATE_LIMIT_TIERS = {
+  standard: { limit: STANDARD_LIMIT, period: 60 },
+  bulk: { limit: 12000, period: 60 },
+  tiny: { limit: TINY_LIMIT, period: TINY_PERIOD },
+}
 
 export const TEST_RATE_LIMITS: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> = {
-  RATE_LIMIT_STANDARD: { namespace_id: '1001', simple: { limit: 1_000_000, period: 60 } },
+  RATE_LIMIT_STANDARD: { namespace_id: '1001', simple: { limit: STANDARD_LIMIT, period: 60 } },
   RATE_LIMIT_TINY: { namespace_id: '9001', simple: { limit: TINY_LIMIT, period: TINY_PERIOD } },
 }
