@@ -43,6 +43,11 @@ export const HEADERS = {
     schema: { type: 'string', const: 'true' },
   },
   Allow: { description: 'The methods the path takes (on 405).', schema: { type: 'string' }, example: 'GET, POST' },
+  'Retry-After': {
+    description: "On 429: seconds until the API key's rate-limit window resets.",
+    schema: { type: 'integer', minimum: 1 },
+    example: 17,
+  },
 }
 export const header = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` })
 
@@ -87,6 +92,7 @@ export const PROBLEMS = {
   TokenConflict: p(409, 'IdempotencyConflict', { title: 'This clientRequestToken was used for a different job request' }),
   InvalidJobState: p(409, 'InvalidJobState', { title: 'The job cannot make that transition', detail: 'the job is Complete' }),
   TooManySchedules: p(409, 'TooManySchedules', { title: 'The tenant has too many schedules', detail: 'at most 100; delete one first' }),
+  RateLimited: p(429, 'RateLimited', { title: 'Too many requests for this API key', detail: 'rate-limit tier "standard": retry after 17 s' }),
   PayloadTooLarge: p(413, 'PayloadTooLarge', { title: 'The body is too large', detail: 'at most 12582912 bytes' }),
   UnsupportedMediaType: p(415, 'UnsupportedMediaType', { title: 'The body must be application/json' }),
   AccountMisconfigured: p(500, 'AccountMisconfigured', { title: 'An account is misconfigured', detail: 'account "oss-hz": endpoint must be an http(s) URL' }),
@@ -106,9 +112,14 @@ export const problem = (description: string, ...names: ProblemName[]) => ({
   },
 })
 
+/** Why a 429 comes, in every front end's shape. */
+export const RATE_LIMITED =
+  "Too many requests for this API key: over its rate-limit tier (API_KEYS[].rateLimit, counted per key at each Cloudflare location). Nothing was executed; retry after Retry-After seconds."
+
 /** The answers every authenticated JSON route shares. */
 export const authProblems = {
   401: problem('Missing or unknown API key (Authorization: Bearer <api key>).', 'Unauthorized'),
+  429: { ...problem(RATE_LIMITED, 'RateLimited'), headers: { 'Retry-After': header('Retry-After') } },
   500: problem('The gateway or the account is misconfigured (never a stack trace).', 'ConfigurationError', 'AccountMisconfigured', 'InternalError'),
 }
 

@@ -2,7 +2,7 @@ import { BatchRequest, BatchResponse } from '../schemas/batch.ts'
 import { CreateJobRequest, UpdateJobPriorityRequest, UpdateJobStatusRequest } from '../schemas/job.ts'
 import { Problem } from '../schemas/problem.ts'
 import { CreateScheduleRequest, Schedule, ScheduleList } from '../schemas/schedule.ts'
-import { header, HEADERS, jsonSchema } from './components.ts'
+import { header, HEADERS, jsonSchema, RATE_LIMITED } from './components.ts'
 import { CreateJobResponse, Health, JobDescription, JobList, JobPriorityResponse, JobStatusResponse, ReportManifest } from './job-responses.ts'
 import { jobsPaths } from './jobs-paths.ts'
 import { ossDialectPaths } from './oss-dialect-paths.ts'
@@ -36,12 +36,15 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   'Operability and pages': 'Liveness, this document, and the HTML pages (not part of the JSON API).',
 }
 
-type Operation = { operationId?: string; tags?: string[]; responses: Record<string, { headers?: Record<string, unknown> }> }
+type Response = { description: string; headers?: Record<string, unknown>; content?: Record<string, { schema?: unknown }> }
+type Operation = { operationId?: string; tags?: string[]; responses: Record<string, Response> }
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 
 /**
  * What every operation gets alike, rather than repeating it in each path file (the dialect files
- * included): its tag, an operationId where it has none, `X-Request-Id` on every answer and `Allow` on a 405.
+ * included): its tag, an operationId where it has none, a 429 with Retry-After wherever a key is
+ * checked (the dialects answer it in the shape of their 401), `X-Request-Id` on every answer and
+ * `Allow` on a 405.
  */
 function finish(paths: Record<string, Record<string, unknown>>) {
   for (const [path, item] of Object.entries(paths)) {
@@ -51,6 +54,11 @@ function finish(paths: Record<string, Record<string, unknown>>) {
       const tag = TAGS.find(([prefix]) => path.startsWith(prefix))![1]
       op.tags ??= [tag]
       op.operationId ??= `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`
+      const unauthorized = op.responses['401']
+      if (unauthorized && !op.responses['429']) {
+        const content = Object.fromEntries(Object.entries(unauthorized.content ?? {}).map(([type, media]) => [type, { schema: media.schema }]))
+        op.responses['429'] = { description: RATE_LIMITED, headers: { 'Retry-After': header('Retry-After') }, content }
+      }
       for (const [status, response] of Object.entries(op.responses))
         response.headers = { 'X-Request-Id': header('X-Request-Id'), ...(status === '405' ? { Allow: header('Allow') } : {}), ...response.headers }
     }

@@ -85,15 +85,19 @@ describe('the OpenAPI document', () => {
     }
   })
 
-  it('answers every error of the JSON API as problem+json with the Problem schema, and documents 401 and 500 on every authenticated route', () => {
+  it('answers every error of the JSON API as problem+json with the Problem schema, and documents 401, 429 (with Retry-After) and 500 on every authenticated route', () => {
     for (const { path, method, op } of operations.filter(({ path }) => path.startsWith('/v1/'))) {
       for (const [status, r] of Object.entries(op.responses).filter(([s]) => Number(s) >= 400))
         expect(r.content, `${method} ${path} ${status}`).toEqual({ 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' }, examples: expect.any(Object) } })
-      expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '500']))
+      expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '429', '500']))
+      expect(op.responses['429'].headers['Retry-After'], `${method} ${path}`).toEqual({ $ref: '#/components/headers/Retry-After' })
       if (op.requestBody) expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '413', '415']))
     }
-    expect(Object.keys(paths['/v1/batch'].post.responses).sort()).toEqual(['200', '207', '400', '401', '403', '409', '413', '415', '500'])
+    expect(Object.keys(paths['/v1/batch'].post.responses).sort()).toEqual(['200', '207', '400', '401', '403', '409', '413', '415', '429', '500'])
     expect(paths['/v1/batch'].post.responses['200'].headers['Idempotent-Replayed']).toEqual({ $ref: '#/components/headers/Idempotent-Replayed' })
+    // The dialects answer a 429 in their own shape, as they answer a 401.
+    for (const [path, method] of [['/qiniu/batch', 'post'], ['/oss/', 'get'], ['/oss/', 'post']] as const)
+      expect(paths[path][method].responses['429'].content, `${method} ${path}`).toEqual(Object.fromEntries(Object.entries(paths[path][method].responses['401'].content).map(([t, m]: [string, any]) => [t, { schema: m.schema }])))
     expect(paths['/v1/batch'].post.parameters[0]).toMatchObject({ name: 'Idempotency-Key', in: 'header' })
   })
 
