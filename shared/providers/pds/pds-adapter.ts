@@ -7,6 +7,7 @@ import { checkPdsOperation } from './pds-check.ts'
 import { pdsOutcome, pdsRequestFailure } from './pds-codes.ts'
 import { createPdsLister } from './pds-list.ts'
 import { getFileRequest, PDS_KINDS, readsTagsFirst, writeRequests, writeWeight, type PdsSubRequest } from './pds-ops.ts'
+import { settlePdsRetries } from './pds-retry.ts'
 import { parseUserTags } from './pds-stat.ts'
 
 /** `/v2/batch` takes 1 to 100 child requests (provider-protocols §4). */
@@ -144,6 +145,11 @@ async function runCall(account: PdsAccount, deps: PdsDeps, ops: readonly Indexed
     const answer = await send(account, deps, requests, ctx)
     for (const { i, ids } of owners) outcomes[i] = outcomeOf(ops[i]!, ids, answer)
   }
+  // A retried copy/move may meet its own earlier, unanswered attempt: checked in pds-retry.ts.
+  await settlePdsRetries(account, deps, ops, outcomes, async (gets) => {
+    const read = await send(account, deps, gets, ctx)
+    return read.ok ? read.byId : read.outcome
+  }, ctx)
   return outcomes.map((x) => x ?? failure('ProviderError', 'no outcome'))
 }
 

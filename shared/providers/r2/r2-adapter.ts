@@ -94,7 +94,13 @@ async function copyOrMove(resolve: R2BucketResolver, source: R2BucketLike, op: O
   if (!target) return noBucket(op.destination.bucket)
   const same = op.destination.bucket === op.bucket && destKey === op.key
   const object = await source.get(op.key)
-  if (!hasBody(object)) return failure('NoSuchKey', 'the source object does not exist')
+  if (!hasBody(object)) {
+    // A retried move whose source is gone while its destination exists: the earlier attempt, whose
+    // answer was lost (a binding call that threw after its write), already moved it. (A source that
+    // never existed beside an existing destination looks the same; nothing changed either way.)
+    if (op.op === 'move' && attempt > 1 && (await target.head(destKey))) return { kind: 'done', status: 200 }
+    return failure('NoSuchKey', 'the source object does not exist')
+  }
   if (same) {
     await object.body.cancel()
     return op.overwrite ? { kind: 'done', status: 200 } : failure('DestinationExists', 'the destination is the source and overwrite is false')
@@ -111,11 +117,16 @@ async function copyOrMove(resolve: R2BucketResolver, source: R2BucketLike, op: O
     copied = !!existing
   }
   if (copied) await object.body.cancel()
-  else
-    await target.put(destKey, object.body, {
+  else {
+    const put = await target.put(destKey, object.body, {
       ...(object.httpMetadata ? { httpMetadata: object.httpMetadata } : {}),
       ...(object.customMetadata ? { customMetadata: object.customMetadata } : {}),
+      // overwrite false is kept by R2 itself, not only by the head above: an object written there
+      // between the head and this put makes the put refuse (null) rather than replace it.
+      ...(op.overwrite !== true ? { onlyIf: { etagDoesNotMatch: '*' } } : {}),
     })
+    if (put === null) return failure('DestinationExists', 'the destination exists and overwrite is false')
+  }
   // A move deletes its source only once the copy is in place.
   if (op.op === 'move') await source.delete(op.key)
   return { kind: 'done', status: 200 }

@@ -35,6 +35,8 @@ export interface R2PutOptionsLike {
   httpMetadata?: R2HttpMetadataLike
   customMetadata?: Record<string, string>
   storageClass?: string
+  /** Write only if the condition holds (`etagDoesNotMatch: '*'`: only if no object exists); else put answers null. */
+  onlyIf?: { etagDoesNotMatch?: string; etagMatches?: string }
 }
 
 export interface R2ListOptionsLike {
