@@ -1,6 +1,9 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { BATCH_REQUESTS, CREATE_JOB_REQUESTS, JOB_PRIORITY_REQUEST, SCHEDULE_REQUEST } from '../../shared/openapi/examples.ts'
+import { sha256Hex } from '../../shared/crypto/hash.ts'
+import { createApp } from '../../workers/api/app.ts'
 import { DEMO_OBJECTS } from '../../workers/api/middleware/demo-seed.ts'
 import { call, unique, type CallOptions } from '../helpers.ts'
 import { until } from './job-helpers.ts'
@@ -101,5 +104,22 @@ describe('the documented answers', () => {
     expect((await documented('/v1/schedules/{id}', 'delete', { url: one })).status).toBe(204)
     expect((await documented('/v1/schedules/{id}', 'get', { url: one })).status).toBe(404)
     expect((await documented('/v1/schedules', 'post', { body: { ...SCHEDULE_REQUEST, cron: 'every day' } })).status).toBe(400)
+  })
+
+  it('of a key over its rate limit: 429 RateLimited with Retry-After', async () => {
+    // A key of this test only, in the `tiny` tier of the test run (3 calls per 10 s; vitest.config.ts).
+    const key = `bg_rl_${crypto.randomUUID()}`
+    const e = { ...env, API_KEYS: JSON.stringify([{ sha256: await sha256Hex(key), tenant: 'openapi-rl', accounts: ['*'], rateLimit: 'tiny' }]) } as Env
+    const app = createApp()
+    let res: Response | undefined
+    for (let i = 0; i < 30 && res?.status !== 429; i++) {
+      const ctx = createExecutionContext()
+      res = await app.fetch(new Request('https://batchgate.test/v1/jobs?limit=1', { headers: { Authorization: `Bearer ${key}` } }), e, ctx)
+      await waitOnExecutionContext(ctx)
+      if (res.status !== 429) await res.body?.cancel()
+    }
+    expect(res!.status).toBe(429)
+    expect(Number(res!.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1)
+    expect(documentedErrors('/v1/jobs', 'get', 429, res!.headers.get('Content-Type') ?? '', await res!.json())).toEqual([])
   })
 })
