@@ -49,10 +49,55 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return out
 }
 
+const ILL_FORMED = 'must be valid UTF-8 (no unpaired surrogates)'
+/** Enough to name every field of a 1,000-operation batch; a body of a million bad strings gets the first ones. */
+const MAX_ILL_FORMED = 1000
+
+/**
+ * Every string and object key of a JSON value that is not well-formed Unicode. JSON can spell an
+ * unpaired surrogate (`"\ud800"`), which no UTF-8 encoding holds: stored, signed or compared, it
+ * would silently become U+FFFD and name something the caller never wrote. The walk is iterative,
+ * so a body nested a hundred thousand levels deep costs no stack.
+ */
+export function illFormedStrings(input: unknown): FieldError[] {
+  type Node = { value: unknown; key: PropertyKey | null; parent: Node | null }
+  const pathOf = (n: Node) => {
+    const parts: PropertyKey[] = []
+    for (let at: Node | null = n; at && at.key !== null; at = at.parent) parts.push(at.key)
+    return formatPath(parts.reverse())
+  }
+  const out: FieldError[] = []
+  const stack: Node[] = [{ value: input, key: null, parent: null }]
+  const visit = (value: unknown, key: PropertyKey, parent: Node) => {
+    if (typeof value === 'string' || (value !== null && typeof value === 'object')) stack.push({ value, key, parent })
+  }
+  while (stack.length > 0 && out.length < MAX_ILL_FORMED) {
+    const node = stack.pop() as Node
+    const { value } = node
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) out.push({ path: pathOf(node), message: ILL_FORMED })
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) visit(value[i], i, node)
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value)
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i] as [string, unknown]
+        if (!k.isWellFormed()) out.push({ path: pathOf({ value: v, key: k, parent: node }), message: `key ${ILL_FORMED}` })
+        else visit(v, k, node)
+      }
+    }
+  }
+  return out
+}
+
 export type Parsed<T> = { success: true; data: T } | { success: false; errors: FieldError[] }
 
 /** Parses with the shared error map; every input that crosses into batchgate goes through here. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): Parsed<z.output<S>> {
   const r = schema.safeParse(input, { error: errorMap })
-  return r.success ? { success: true, data: r.data } : { success: false, errors: fieldErrors(r.error.issues) }
+  const errors = r.success ? [] : fieldErrors(r.error.issues)
+  // Ill-formed text is refused wherever it sits, beside what the schema said about the same field.
+  const named = new Set(errors.map((e) => e.path))
+  for (const e of illFormedStrings(input)) if (!named.has(e.path)) errors.push(e)
+  return r.success && errors.length === 0 ? { success: true, data: r.data } : { success: false, errors }
 }
