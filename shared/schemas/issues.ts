@@ -44,6 +44,12 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
       for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown field' })
       continue
     }
+    // zod says only "Invalid key in record"; the key schema's own messages say what is wrong with it.
+    if (issue.code === 'invalid_key') {
+      const why = [...new Set(issue.issues.map((i) => i.message))].join('; ')
+      out.push({ path: formatPath(issue.path), message: why ? `invalid key: ${why}` : 'invalid key' })
+      continue
+    }
     out.push({ path: formatPath(issue.path), message: issue.message })
   }
   return out

@@ -79,7 +79,7 @@ describe('the Qiniu batch form parser', () => {
       [`/lifecycle/${entry}/toIAAfterDays/1/toIAAfterDays/2`, 'op[0]: lifecycle: "toIAAfterDays" given twice'],
       [`/restoreAr/${entry}/freezeAfterDays/0`, 'op[0].days: must be at least 1'],
       [`/stat/${E('b', '')}`, 'op[0].key: must not be empty'],
-      [`/chgm/${entry}/x-qn-meta-!bad/${encodeBase64UrlString('v')}`, 'op[0].metadata.!bad: Invalid key in record'],
+      [`/chgm/${entry}/x-qn-meta-!bad/${encodeBase64UrlString('v')}`, 'op[0].metadata.!bad: invalid key: must be 1-128 of A-Z a-z 0-9 _ . - (starting alphanumeric)'],
     ]
     for (const [op, message] of cases) expect(refused([op]), op).toBe(message)
   })
