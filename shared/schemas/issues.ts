@@ -5,12 +5,19 @@ export interface FieldError {
   message: string
 }
 
+// A path echoes the caller's own keys; a key of megabytes is named by its start and length.
+const MAX_SEGMENT = 200
+const segment = (part: PropertyKey) => {
+  const s = String(part)
+  return s.length > MAX_SEGMENT ? `${s.slice(0, MAX_SEGMENT)}…(${s.length} characters)` : s
+}
+
 /** `['operations', 3, 'destination', 'key']` → `operations[3].destination.key`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = ''
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`
-    else out += out === '' ? String(part) : `.${String(part)}`
+    else out += out === '' ? segment(part) : `.${segment(part)}`
   }
   return out === '' ? 'body' : out
 }
