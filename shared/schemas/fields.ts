@@ -33,6 +33,19 @@ export const ObjectKey = z
     if (s.length > 341 && utf8Length(s) > 1024) ctx.addIssue({ code: 'custom', message: 'must be at most 1,024 UTF-8 bytes' })
   })
 
+/**
+ * A key prefix or suffix: part of an object key, so a key's rules hold for it — no NUL, at most
+ * `max` UTF-8 bytes (unpaired surrogates are refused for every string, see issues.ts).
+ */
+export const KeyPart = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .superRefine((s, ctx) => {
+      if (s.includes('\u0000')) ctx.addIssue({ code: 'custom', message: 'must not contain NUL' })
+      if (s.length > max / 3 && utf8Length(s) > max) ctx.addIssue({ code: 'custom', message: `must be at most ${max} UTF-8 bytes` })
+    })
+
 export const BucketName = z
   .string()
   .min(1, 'must not be empty')
@@ -50,11 +63,17 @@ export const MetadataName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 of A-Z a-z 0-9 _ . - (starting alphanumeric)')
 
-export const VersionId = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(1024, 'must be at most 1,024 characters')
-  .refine((s) => s.isWellFormed() && !CONTROL.test(s), 'must not contain control characters')
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+
+/** An id a provider gave (a version id, a PDS file id, an ETag): 1..max printable characters. */
+export const ProviderId = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${thousands(max)} characters`)
+    .refine((s) => s.isWellFormed() && !CONTROL.test(s), 'must not contain control characters')
+
+export const VersionId = ProviderId(1024)
 
 export const Days = (min: number, max: number) =>
   z

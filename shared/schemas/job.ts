@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { AccountName } from './batch.ts'
-import { BucketName, ObjectKey } from './fields.ts'
+import { BucketName, KeyPart, ObjectKey, ProviderId } from './fields.ts'
 import { OPERATION_ARGUMENTS, OP_KINDS, type OpKind } from './operation.ts'
 
 export const MANIFEST_FORMATS = ['S3BatchOperations_CSV_20180820', 'OSS_BatchOperations_CSV_20250611'] as const
@@ -13,8 +13,8 @@ export const MAX_PRIORITY = 2_147_483_647
 /** Where a job's copies and moves land: each row's key under `prefix` (or, on PDS, a folder). */
 export const JobDestination = z.strictObject({
   bucket: BucketName,
-  prefix: z.string().max(1024).optional(),
-  parentFileId: z.string().min(1).max(1024).optional(),
+  prefix: KeyPart(1024).optional(),
+  parentFileId: ProviderId(1024).optional(),
 })
 
 function jobOperationOf<K extends OpKind>(op: K) {
@@ -47,7 +47,7 @@ const ManifestFields = z
 
 export const Manifest = z
   .strictObject({
-    location: z.strictObject({ bucket: BucketName, key: ObjectKey, etag: z.string().min(1).max(1024).optional() }).optional(),
+    location: z.strictObject({ bucket: BucketName, key: ObjectKey, etag: ProviderId(1024).optional() }).optional(),
     inline: z.string().max(MAX_INLINE_MANIFEST_BYTES, 'must be at most 10 MB').optional(),
     format: z.enum(MANIFEST_FORMATS).default('S3BatchOperations_CSV_20180820'),
     fields: ManifestFields.default(['Bucket', 'Key']),
@@ -60,7 +60,7 @@ export const Manifest = z
 /** Filters of a manifest generator, as S3's JobManifestGeneratorFilter (all must hold). */
 export const ManifestGeneratorFilters = z
   .strictObject({
-    keySuffix: z.string().min(1).max(1024).optional(),
+    keySuffix: KeyPart(1024).min(1, 'must not be empty').optional(),
     sizeGreaterThan: z.number().int().min(0).optional(),
     sizeLessThan: z.number().int().min(1).optional(),
     createdBefore: z.iso.datetime({ offset: true }).optional(),
@@ -80,7 +80,7 @@ export const ManifestGeneratorFilters = z
  */
 export const ManifestGenerator = z.strictObject({
   sourceBucket: BucketName,
-  prefix: z.string().max(1024).optional(),
+  prefix: KeyPart(1024).optional(),
   filters: ManifestGeneratorFilters.optional(),
 })
 export type ManifestGenerator = z.output<typeof ManifestGenerator>
@@ -89,7 +89,7 @@ export const JobReport = z
   .strictObject({
     enabled: z.boolean(),
     bucket: BucketName.optional(),
-    prefix: z.string().max(512).optional(),
+    prefix: KeyPart(512).optional(),
     scope: z.enum(REPORT_SCOPES).default('AllTasks'),
   })
   .superRefine((r, ctx) => {

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { BucketName, Days, HeaderValue, MetadataName, ObjectKey, VersionId } from './fields.ts'
+import { BucketName, Days, HeaderValue, MetadataName, ObjectKey, ProviderId, VersionId } from './fields.ts'
 
 export const STORAGE_CLASSES = ['STANDARD', 'IA', 'ARCHIVE_IR', 'ARCHIVE', 'DEEP_ARCHIVE'] as const
 export const ACLS = ['private', 'public-read', 'public-read-write', 'default'] as const
@@ -10,7 +10,7 @@ export const Destination = z
   .strictObject({
     bucket: BucketName,
     key: ObjectKey.optional(),
-    parentFileId: z.string().min(1).max(1024).optional(),
+    parentFileId: ProviderId(1024).optional(),
     name: ObjectKey.optional(),
   })
   .superRefine((d, ctx) => {
