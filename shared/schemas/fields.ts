@@ -19,8 +19,13 @@ export function utf8Length(s: string): number {
 // request, so header-bound values refuse them at the edge.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/
-// eslint-disable-next-line no-control-regex
-const BUCKET_FORBIDDEN = /[\u0000-\u001f\u007f/]/
+/**
+ * The characters of a bucket name on every provider (S3 incl. legacy names, OSS, Qiniu, CTYun, R2;
+ * PDS drive ids are digits). Anything else could change the URL a bucket lands in: on
+ * virtual-hosted addressing the bucket is part of the host, so "evil.example#" would send a
+ * signed request elsewhere.
+ */
+const BUCKET_CHARS = /^[A-Za-z0-9._-]*$/
 
 /** An object key: 1..1,024 UTF-8 bytes, well-formed Unicode, no NUL (every provider refuses those). */
 export const ObjectKey = z
@@ -50,7 +55,7 @@ export const BucketName = z
   .string()
   .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
-  .refine((s) => !BUCKET_FORBIDDEN.test(s), 'must not contain "/" or control characters')
+  .regex(BUCKET_CHARS, 'must be letters, digits, ".", "_" and "-" only')
 
 /** A value that ends up in a provider header: printable, bounded. */
 export const HeaderValue = (max: number) =>

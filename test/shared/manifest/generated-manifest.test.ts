@@ -27,9 +27,9 @@ describe('manifest generator filters', () => {
 describe('generated manifest rows', () => {
   it('writes rows the manifest parser reads back to the same bucket and key', () => {
     const keys = ['plain', 'a b+c%d', 'ünï/cødé', 'comma,quote"', 'line\nbreak', '/lead/slash']
-    const { text, rows } = generatedRows('bucket,odd', keys.map((k) => o(k, 1)), undefined)
+    const { text, rows } = generatedRows('bucket.odd_name-1', keys.map((k) => o(k, 1)), undefined)
     expect(rows).toBe(keys.length)
     const parsed = parseManifestRecords(text, ['Bucket', 'Key'], 1)
-    expect(parsed.map((r) => (r.ok ? [r.task.bucket, r.task.key] : r))).toEqual(keys.map((k) => ['bucket,odd', k]))
+    expect(parsed.map((r) => (r.ok ? [r.task.bucket, r.task.key] : r))).toEqual(keys.map((k) => ['bucket.odd_name-1', k]))
   })
 })

@@ -124,11 +124,12 @@ describe('parseManifestRecords', () => {
 
   it('fails rows with unpaired surrogates, empty or invalid buckets and keys, keys over 1,024 bytes', () => {
     expect(reasonOf('b,a\ud800b')).toMatch(/^Key must be valid UTF-8/)
-    expect(reasonOf('b\udc00,k')).toMatch(/^Bucket must be valid UTF-8/)
+    expect(reasonOf('b\udc00,k')).toMatch(/^Bucket must be letters, digits/)
     expect(reasonOf(',k')).toBe('Bucket must not be empty')
     expect(reasonOf('b,')).toBe('Key must not be empty')
     expect(reasonOf('b,%00')).toBe('Key must not contain NUL')
-    expect(reasonOf('a/b,k')).toMatch(/^Bucket must not contain "\/"/)
+    expect(reasonOf('a/b,k')).toMatch(/^Bucket must be letters, digits/)
+    expect(reasonOf('evil.example#,k')).toMatch(/^Bucket must be letters, digits/)
     expect(keyOf(`b,${'x'.repeat(1024)}`)).toHaveLength(1024)
     expect(reasonOf(`b,${'x'.repeat(1025)}`)).toBe('Key must be at most 1,024 UTF-8 bytes')
     expect(keyOf(`b,${'é'.repeat(512)}`)).toHaveLength(512)
@@ -179,7 +180,8 @@ describe('parseManifestRecords', () => {
 
   it('drops a leading BOM in the first range only', () => {
     expect(tasks(parseManifestRecords('\ufeffb,k', BK, 1))).toEqual([{ row: 1, bucket: 'b', key: 'k' }])
-    expect(tasks(parseManifestRecords('\ufeffb,k', BK, 7))).toEqual([{ row: 7, bucket: '\ufeffb', key: 'k' }])
+    // Elsewhere it is part of the bucket name, which cannot hold it.
+    expect(tasks(parseManifestRecords('\ufeffb,k', BK, 7))).toEqual([expect.objectContaining({ row: 7, reason: expect.stringContaining('Bucket must be letters') })])
   })
 })
 
