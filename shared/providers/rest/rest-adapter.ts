@@ -39,7 +39,10 @@ export function createRestAdapter(dialect: RestDialect, deps: RestDeps, opts: Re
           calls.push({ ops: [o], run: async (call) => [await runOne(dialect, deps, o, call)] })
           continue
         }
-        deletes.set(o.op.bucket, [...(deletes.get(o.op.bucket) ?? []), o])
+        // Appended in place: copying the group per key made planning 1,000 deletes quadratic.
+        const group = deletes.get(o.op.bucket)
+        if (group) group.push(o)
+        else deletes.set(o.op.bucket, [o])
       }
       for (const [bucket, group] of deletes)
         for (const chunk of chunksOf(group, MULTI_DELETE_LIMIT)) calls.push({ ops: chunk, run: (call) => multiDelete(dialect, deps, bucket, chunk, call) })
