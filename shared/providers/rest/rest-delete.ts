@@ -1,5 +1,5 @@
 import type { CallContext, IndexedOperation, Outcome } from '../../engine/types.ts'
-import { buildXml, createXmlParser } from '../../xml/xml.ts'
+import { createXmlParser, escapeXml } from '../../xml/xml.ts'
 import { sendRest, type RestDeps } from './rest-client.ts'
 import { parseErrorDocument, restErrorOutcome } from './rest-codes.ts'
 import type { RestDialect } from './rest-dialect.ts'
@@ -18,10 +18,20 @@ interface KeyError {
 
 const slot = (key: string, versionId: string | undefined) => `${versionId ?? ''}\u0000${key}`
 
-/** The multi-delete body: Quiet, so the answer lists only the keys that failed. */
+/**
+ * The multi-delete body: Quiet, so the answer lists only the keys that failed. The same document
+ * buildXml would make from `{Delete: {Quiet, Object: [{Key, VersionId?}]}}` (a test holds them
+ * equal), written directly: the builder's generic walk cost ~1.2 ms of CPU per 1,000 keys, a
+ * quarter of a whole 1,000-delete batch in the Worker; escaping stays escapeXml's.
+ */
 export function multiDeleteXml(ops: readonly IndexedOperation[]): string {
-  const Object = ops.map(({ op }) => ({ Key: op.key, ...(op.versionId ? { VersionId: op.versionId } : {}) }))
-  return buildXml({ Delete: { Quiet: 'true', Object } })
+  let xml = '<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet>'
+  for (const { op } of ops) {
+    xml += `<Object><Key>${escapeXml(op.key)}</Key>`
+    if (op.versionId) xml += `<VersionId>${escapeXml(op.versionId)}</VersionId>`
+    xml += '</Object>'
+  }
+  return xml + '</Delete>'
 }
 
 /**

@@ -10,6 +10,7 @@ import { statFromHeaders } from '../../../../shared/providers/rest/rest-stat.ts'
 import { S3Account } from '../../../../shared/providers/s3/s3-account.ts'
 import { s3Dialect } from '../../../../shared/providers/s3/s3-adapter.ts'
 import type { Operation } from '../../../../shared/schemas/operation.ts'
+import { buildXml } from '../../../../shared/xml/xml.ts'
 
 const s3 = (over: Record<string, unknown> = {}) =>
   s3Dialect(S3Account.parse({ provider: 's3', endpoint: 'https://s3.us-west-2.amazonaws.com', region: 'us-west-2', accessKeyId: 'AK', secretAccessKey: 'SK', ...over }))
@@ -54,6 +55,13 @@ describe('multiDelete', () => {
     expect(req.headers.get('Content-MD5')).toBe(await md5Base64(body))
     expect(req.url).toBe('https://b.s3.us-west-2.amazonaws.com/?delete')
     expect(req.headers.get('Authorization')).toMatch(/^AWS4-HMAC-SHA256 Credential=AK\/20240101\/us-west-2\/s3\/aws4_request, ?SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date, ?Signature=[0-9a-f]{64}$/)
+  })
+
+  it('writes the same multi-delete document as the XML builder, for unusual keys and version ids', () => {
+    const keys = ['a b', ' lead ', 'a&b<c>"d\'e', 'line\nbreak\r\nwin', 'ctl\u0001\u001f\u007f', '文件/ünï', '00123', '😀', ']]>']
+    const ops = del(keys, keys.map((_, i) => (i % 3 === 0 ? `v<${i}>&` : undefined)))
+    const reference = buildXml({ Delete: { Quiet: 'true', Object: ops.map(({ op }) => ({ Key: op.key, ...(op.versionId ? { VersionId: op.versionId } : {}) })) } })
+    expect(multiDeleteXml(ops)).toBe(reference)
   })
 
   it('maps per-key errors and counts every other key as deleted', async () => {
