@@ -40,6 +40,16 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
     if (issue.expected === 'int') return 'must be an integer'
     return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`
   }
+  // Bounds read as the schemas' own messages do ("must be at most 64 characters"), not as zod's
+  // "Too big: expected string to have <=64 characters".
+  if (issue.code === 'too_small' || issue.code === 'too_big') {
+    const small = issue.code === 'too_small'
+    const bound = Number(small ? issue.minimum : issue.maximum)
+    const word = small ? (issue.inclusive === false ? 'more than' : 'at least') : issue.inclusive === false ? 'less than' : 'at most'
+    if (issue.origin === 'string') return small && bound === 1 ? 'must not be empty' : `must be ${word} ${bound} characters`
+    if (issue.origin === 'array' || issue.origin === 'set') return `must hold ${word} ${bound} item${bound === 1 ? '' : 's'}`
+    if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') return `must be ${word} ${bound}`
+  }
   return undefined
 }
 

@@ -138,7 +138,7 @@ describe('OSS CreateJobRequest documents', () => {
       { path: 'Manifest/Location/Object', message: 'required' },
       { path: 'Manifest/Spec/Format', message: expect.stringContaining('OSS_BatchOperations_CSV_20250611') },
       { path: 'Manifest/Spec/Fields', message: expect.any(String) },
-      { path: 'Priority', message: 'Too small: expected number to be >=0' },
+      { path: 'Priority', message: 'must be at least 0' },
     ]))
     expect(e.message).toContain('Operation/PutObjectTagging/TagSet/Tag[2]/Key: tag keys must not be empty')
   })
