@@ -45,13 +45,62 @@ export function toBase64Url(data: ArrayBuffer | Uint8Array): string {
   // Entry URIs are short and built a thousand times a batch: one table pass beats
   // fromCharCode + btoa + two regex replaces there; long inputs keep the native path.
   if (bytes.length > 512) return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_')
+  return base64UrlOf(bytes, bytes.length)
+}
+
+// A short string's UTF-8 bytes are written here rather than by TextEncoder: in workerd each
+// encode() crosses into C++ and cost ~0.3 µs, a third of an EncodedEntryURI (0.3 ms per
+// 1,000-op Qiniu batch). 171 UTF-16 units take at most 513 bytes.
+const SHORT = 171
+const scratch = new Uint8Array(3 * SHORT)
+
+/**
+ * {@link toBase64Url} of a string's UTF-8 bytes (as TextEncoder writes them: an unpaired
+ * surrogate becomes U+FFFD), encoded in place for short strings.
+ */
+export function utf8ToBase64Url(s: string): string {
+  if (s.length > SHORT) return toBase64Url(utf8(s))
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i)
+    if (c < 0x80) {
+      scratch[n++] = c
+      continue
+    }
+    if (c < 0x800) {
+      scratch[n++] = 0xc0 | (c >> 6)
+      scratch[n++] = 0x80 | (c & 63)
+      continue
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00)
+        i++
+        scratch[n++] = 0xf0 | (c >> 18)
+        scratch[n++] = 0x80 | ((c >> 12) & 63)
+        scratch[n++] = 0x80 | ((c >> 6) & 63)
+        scratch[n++] = 0x80 | (c & 63)
+        continue
+      }
+      c = 0xfffd
+    }
+    scratch[n++] = 0xe0 | (c >> 12)
+    scratch[n++] = 0x80 | ((c >> 6) & 63)
+    scratch[n++] = 0x80 | (c & 63)
+  }
+  return base64UrlOf(scratch, n)
+}
+
+/** The table pass of {@link toBase64Url} over the first `length` bytes. */
+function base64UrlOf(bytes: Uint8Array, length: number): string {
   let out = ''
   let i = 0
-  for (; i + 2 < bytes.length; i += 3) {
+  for (; i + 2 < length; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
     out += URL_SAFE[n >>> 18]! + URL_SAFE[(n >>> 12) & 63]! + URL_SAFE[(n >>> 6) & 63]! + URL_SAFE[n & 63]!
   }
-  const rest = bytes.length - i
+  const rest = length - i
   if (rest === 1) {
     const n = bytes[i]! << 16
     out += URL_SAFE[n >>> 18]! + URL_SAFE[(n >>> 12) & 63]! + '=='

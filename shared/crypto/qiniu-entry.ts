@@ -1,6 +1,6 @@
 /** Qiniu EncodedEntryURI: URL-safe base64 of `bucket:key`, as used in management op paths. */
 
-import { fromBase64Url, toBase64Url, utf8, utf8Decode } from './encoding.ts'
+import { fromBase64Url, utf8Decode, utf8ToBase64Url } from './encoding.ts'
 
 /**
  * EncodedEntryURI of `bucket:key`, or of `bucket` alone when key is undefined (Node SDK rule;
@@ -12,7 +12,7 @@ export function encodedEntryURI(bucket: string, key?: string): string {
 
 /** Qiniu URL-safe base64 of a string's UTF-8 bytes (mime and meta values in op paths). */
 export function encodeBase64UrlString(s: string): string {
-  return toBase64Url(utf8(s))
+  return utf8ToBase64Url(s)
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   toHex,
   utf8,
   utf8Decode,
+  utf8ToBase64Url,
 } from '../../../shared/crypto/encoding.ts'
 
 function pseudoRandomBytes(length: number): Uint8Array {
@@ -75,6 +76,16 @@ describe('toBase64 and fromBase64', () => {
 
   it('throws on characters outside both alphabets', () => {
     expect(() => fromBase64('ab$d')).toThrow()
+  })
+})
+
+describe('utf8ToBase64Url', () => {
+  it('equals toBase64Url of TextEncoder bytes for every kind of character, lone surrogates included, at every length near its in-place limit', () => {
+    const pieces = ['a', 'é', '文', '😀', '\ud800', '\udc00', '\u0000', '\u07ff', '\u0800', '\uffff', 'z\ud83d']
+    const strings = ['', 'bucket:key', ...pieces]
+    for (let len = 160; len <= 180; len++) for (const p of pieces) strings.push(p.repeat(Math.ceil(len / p.length)).slice(0, len))
+    for (let i = 0; i < 200; i++) strings.push(Array.from({ length: i }, (_, j) => pieces[(i * 7 + j * 3) % pieces.length]).join(''))
+    for (const s of strings) expect(utf8ToBase64Url(s), JSON.stringify(s)).toBe(toBase64Url(utf8(s)))
   })
 })
 
