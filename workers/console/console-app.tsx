@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../api/app-env.ts'
 import { bodyLimit } from '../api/middleware/body-limit.ts'
+import { formBody } from '../api/middleware/form-body.ts'
 import { assets } from './assets.ts'
 import { consoleHeaders } from './console-headers.ts'
 import { htmlErrors } from './html-errors.tsx'
@@ -16,7 +17,7 @@ import { consoleSession } from './session.ts'
  * middleware names its own paths (`/` and `/console/*`) and never reaches `/v1`.
  */
 export const consoleApp = new Hono<AppEnv>()
-for (const path of ['/', '/console/*']) consoleApp.use(path, htmlErrors(), consoleHeaders(), sameOrigin(), bodyLimit())
+for (const path of ['/', '/console/*']) consoleApp.use(path, htmlErrors(), consoleHeaders(), sameOrigin(), bodyLimit(), formBody())
 consoleApp
   .get('/', consoleSession(), jobsIndex)
   .route('/console/assets', assets)
