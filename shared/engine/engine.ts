@@ -16,6 +16,12 @@ export interface EngineOptions {
   random?: () => number
   /** Told after each round, for progress reporting and tests. */
   onRound?: (round: { attempt: number; calls: number; retrying: number; delayMs: number }) => void
+  /**
+   * The `attempt` the operations start at: 1, or more when they may have been sent before (a job
+   * chunk run again after its consumer died), so that adapters check state before calling an
+   * operation that may have been applied a failure.
+   */
+  firstAttempt?: number
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { concurrency: 8, callTimeoutMs: 30_000, retry: DEFAULT_RETRY }
@@ -40,7 +46,7 @@ export async function executeOperations(adapter: ProviderAdapter, operations: re
 
   let pending: IndexedOperation[] = []
   operations.forEach((op, index) => {
-    if (adapter.supports(op.op)) pending.push({ index, op, attempt: 1 })
+    if (adapter.supports(op.op)) pending.push({ index, op, attempt: options.firstAttempt ?? 1 })
     else outcomes[index] = failure('NotSupported', `${adapter.provider} cannot ${op.op}`)
   })
 

@@ -101,6 +101,7 @@ export class BatchJob extends DurableObject<Env> {
       jobId: spec.jobId, chunkId, account: spec.account, tenant: spec.tenant, operation: spec.operation,
       fields: spec.manifest.fields, firstRow: chunk.first_row, start: chunk.start_byte, end: chunk.end_byte,
       source: spec.manifest.inline || !location ? null : { bucket: location.bucket, key: location.key },
+      leases: chunk.attempts,
     }
   }
 

@@ -36,7 +36,7 @@ export async function handleChunkBatch(batch: MessageBatch<unknown>, env: Env, _
       continue
     }
     try {
-      await runChunk(env, parsed.data)
+      await runChunk(env, parsed.data, message.attempts)
       message.ack()
     } catch (err) {
       console.error(JSON.stringify({ level: 'warn', msg: 'chunk failed; retrying', jobId: parsed.data.jobId, chunkId: parsed.data.chunkId, error: (err as Error).message }))
@@ -45,7 +45,7 @@ export async function handleChunkBatch(batch: MessageBatch<unknown>, env: Env, _
   }
 }
 
-async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>): Promise<void> {
+async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>, deliveries: number): Promise<void> {
   const job = env.JOBS.getByName(msg.jobId)
   const task = await job.beginChunk(msg.chunkId, msg.leaseId)
   if (!task) return
@@ -53,7 +53,10 @@ async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>): Prom
   const resolved = all.ok ? resolveAccount(all.value, env, task.account) : undefined
   if (!resolved?.ok) throw new Error(`account ${task.account} is not usable`)
   const { adapter } = resolved.account
-  const engine = jobEngineOptions(resolved.account.engine)
+  // A chunk leased again (its consumer died or was too slow) or a message delivered again may have
+  // had its tasks applied already: its operations start as retries, so that the adapters check
+  // state (a move whose source is gone but whose destination is there was done) before failing them.
+  const engine = { ...jobEngineOptions(resolved.account.engine), firstAttempt: task.leases > 1 || deliveries > 1 ? 2 : 1 }
   const bytes = task.source
     ? await adapter.objects!.readRange(task.source.bucket, task.source.key, task.start, task.end)
     : await job.readInlineBytes(task.start, task.end)
@@ -61,7 +64,7 @@ async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>): Prom
 }
 
 /** Parses the chunk's rows, runs the valid ones, and turns every row into exactly one report line. */
-async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeof executeOperations>[0], engine: Parameters<typeof executeOperations>[2]): Promise<ChunkResult> {
+async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeof executeOperations>[0], engine: EngineOptions): Promise<ChunkResult> {
   const records = parseManifestRecords(text, task.fields, task.firstRow)
   const ops: Operation[] = []
   for (const r of records) if (r.ok) ops.push(taskOperation(task.operation, r.task))

@@ -31,6 +31,8 @@ export interface ChunkTask {
   end: number
   /** The manifest object, or null when the CSV is inline (read it from the job object). */
   source: { bucket: string; key: string } | null
+  /** How many times the chunk was leased: more than 1 when an earlier run may have applied some of its tasks. */
+  leases: number
 }
 
 /** A finished chunk, as the consumer reports it: counts and its report lines. */
