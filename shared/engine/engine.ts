@@ -22,6 +22,8 @@ export interface EngineOptions {
    * operation that may have been applied a failure.
    */
   firstAttempt?: number
+  /** Told, per operation index, when an operation still failed retriably as the retries ran out. */
+  onExhausted?: (index: number) => void
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { concurrency: 8, callTimeoutMs: 30_000, retry: DEFAULT_RETRY }
@@ -74,6 +76,7 @@ export async function executeOperations(adapter: ProviderAdapter, operations: re
     pending = retrying
   }
 
+  if (options.onExhausted) outcomes.forEach((o, index) => o?.kind === 'retry' && options.onExhausted!(index))
   return operations.map((op, index) => toResult(op, index, outcomes[index]))
 }
 

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { addFault, listFaults } from '../emulators/control.ts'
+import { TEMPORARY } from '../../workers/queue/chunk-consumer.ts'
+import { addFault, clearFaults, listFaults } from '../emulators/control.ts'
 import { S3_EMULATOR_URL as S3 } from '../fixtures/emulator-ports.ts'
 import { call } from '../helpers.ts'
 import { consumerThatDies, deliver, describeJob, drain, expectAllAcked, heldJob, reportRows, until } from './jobs-chaos-helpers.ts'
@@ -161,3 +162,26 @@ describe('the job’s alarm', () => {
     await reportRows(job.jobId, job.keys)
   })
 })
+
+describe('a task that still fails retriably after the job’s retries', () => {
+  it('is reported failed as a TemporaryFailure, told apart from a final refusal, and counted once', { timeout: 60_000 }, async () => {
+    const job = await heldJob('chaos-temporary', { op: 'delete' }, 20)
+    created.push(job.jobId)
+    const [throttled, denied] = [job.keys[4]!, job.keys[5]!]
+    await addFault(S3, { bucket: job.bucket, kind: 'op', key: throttled, code: 503, errorCode: 'SlowDown', times: -1 })
+    await addFault(S3, { bucket: job.bucket, kind: 'op', key: denied, code: 403, errorCode: 'AccessDenied', times: -1 })
+    await drain(job.sent, 0)
+    const done = await until(job.jobId, ['Complete'])
+    await clearFaults(S3, job.bucket)
+    expect(done.progressSummary).toMatchObject({ totalNumberOfTasks: 20, numberOfTasksSucceeded: 18, numberOfTasksFailed: 2 })
+    expect(done.failuresByCode).toEqual({ Throttled: 1, AccessDenied: 1 })
+    const rows = new Map((await reportRows(job.jobId, job.keys)).map((r) => [r.key, r]))
+    expect(rows.get(throttled)).toMatchObject({ status: 'failed', errorCode: 'Throttled', message: expect.stringMatching(new RegExp(`^${escape(TEMPORARY)} `)) })
+    expect(rows.get(denied)).toMatchObject({ status: 'failed', errorCode: 'AccessDenied' })
+    expect(rows.get(denied)!.message).not.toContain('TemporaryFailure')
+    // The job sent the throttled key at least 8 times (its deeper retries) before giving up on it.
+    expect((await job.log()).filter((e) => e.operation === 'DeleteObjects').length).toBeGreaterThanOrEqual(8)
+  })
+})
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

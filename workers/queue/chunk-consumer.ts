@@ -19,6 +19,9 @@ export function jobEngineOptions(engine: EngineOptions): EngineOptions {
   return { ...engine, retry: { ...engine.retry, maxAttempts: Math.max(engine.retry.maxAttempts, 8), budgetMs: Math.max(engine.retry.budgetMs, 120_000) } }
 }
 
+/** Report message prefix of a task that still failed retriably after the job's retries. */
+export const TEMPORARY = 'TemporaryFailure (retriable; still failing when the job’s retries ran out):'
+
 /** Seconds before a failed chunk message is delivered again: capped exponential. */
 export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.min(attempts, 8))
 
@@ -68,7 +71,10 @@ async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeo
   const records = parseManifestRecords(text, task.fields, task.firstRow)
   const ops: Operation[] = []
   for (const r of records) if (r.ok) ops.push(taskOperation(task.operation, r.task))
-  const results = await executeOperations(adapter, ops, engine)
+  // Tasks still failing retriably when the retries ran out (S3 Batch's TemporaryFailure): their
+  // report line says so, so that they can be told from a provider's final refusal.
+  const exhausted = new Set<string>()
+  const results = await executeOperations(adapter, ops, { ...engine, onExhausted: (i) => exhausted.add(ops[i]!.id!) })
   const byRow = new Map<string, OperationResult>(results.map((r) => [r.id, r]))
   const out: ChunkResult = { succeeded: 0, failed: 0, succeededLines: '', failedLines: '', failureCodes: {} }
   const fail = (code: string) => {
@@ -86,7 +92,7 @@ async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeo
     const line = reportCsvRow({
       bucket: r.task.bucket, key: r.task.key, ...(r.task.versionId ? { versionId: r.task.versionId } : {}),
       status: ok ? 'succeeded' : 'failed', httpStatus: result.status,
-      ...(result.error ? { errorCode: result.error.code, message: result.error.message } : {}),
+      ...(result.error ? { errorCode: result.error.code, message: exhausted.has(result.id) ? `${TEMPORARY} ${result.error.message}` : result.error.message } : {}),
     })
     if (ok) {
       out.succeeded++
