@@ -28,6 +28,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['./test/global-setup.ts'],
+    // Records every Worker answer and log line for the secrets check (test/security/secrets-collector.ts).
+    setupFiles: ['./test/security/record-setup.ts'],
     testTimeout: 30_000,
   },
 })

@@ -8,6 +8,7 @@ import { OSS_CREDENTIALS, S3_CREDENTIALS } from './fixtures/objectstore-credenti
 import { PDS_EMULATOR_URL, PDS_TOKENS } from './fixtures/pds.ts'
 import { QINIU_CREDENTIALS, QINIU_EMULATOR_URL } from './fixtures/qiniu-credentials.ts'
 import { QINIU_Z1_HOST } from './fixtures/qiniu-regions.ts'
+import { startSecretsCollector } from './security/secrets-collector.ts'
 
 /**
  * Starts the provider emulators on loopback for the whole test run (one instance shared by all
@@ -68,5 +69,17 @@ export default async function setup(): Promise<() => Promise<void>> {
       throw new Error(`globalSetup: cannot start the ${s.dialect.toUpperCase()} emulator at ${where}: ${why}`, { cause: e })
     }
   }
-  return closeAll
+  // Every Worker answer and log line of the run is scanned for secrets (test/security/record-setup.ts);
+  // the teardown fails the run if one was seen.
+  let collector: Awaited<ReturnType<typeof startSecretsCollector>>
+  try {
+    collector = await startSecretsCollector()
+  } catch (e) {
+    await closeAll()
+    throw new Error(`globalSetup: cannot start the secrets collector: ${(e as Error).message}`, { cause: e })
+  }
+  return async () => {
+    await closeAll()
+    await collector.finish()
+  }
 }
