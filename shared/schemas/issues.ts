@@ -46,7 +46,7 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
     const small = issue.code === 'too_small'
     const bound = Number(small ? issue.minimum : issue.maximum)
     const word = small ? (issue.inclusive === false ? 'more than' : 'at least') : issue.inclusive === false ? 'less than' : 'at most'
-    if (issue.origin === 'string') return small && bound === 1 ? 'must not be empty' : `must be ${word} ${bound} characters`
+    if (issue.origin === 'string') return small && bound === 1 ? 'must not be empty' : `must be ${word} ${bound} character${bound === 1 ? '' : 's'}`
     if (issue.origin === 'array' || issue.origin === 'set') return `must hold ${word} ${bound} item${bound === 1 ? '' : 's'}`
     if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') return `must be ${word} ${bound}`
   }
