@@ -21,7 +21,7 @@ const NO_TAGS = new Set(['putTagging', 'deleteTagging', 'putAcl'])
 function expectRelated(errors: { path: string }[], m: Mutation) {
   const parent = m.path.replace(/(\.[^.[\]]+|\[\d+\])$/, '')
   const within = (p: string, root: string) => root === 'body' || p === root || p.startsWith(`${root}.`) || p.startsWith(`${root}[`)
-  for (const e of errors) expect(within(e.path, parent) || within(m.path, e.path), `${m.name}: also named ${e.path}`).toBe(true)
+  for (const e of errors) expect(within(e.path, parent) || within(m.path, e.path), `${m.name}: also named ${e.path}`.toWellFormed()).toBe(true)
 }
 
 /** Sends every mutation to `path` and checks each answer; every failing case is listed at once. */
@@ -33,7 +33,7 @@ async function sendAll(path: string, mutations: Mutation[]) {
       expectProblem(r, 400, m.path, m.name)
       expectRelated(r.json.errors, m)
     } catch (err) {
-      failures.push((err as Error).message.split('\n').slice(0, 2).join(' | ').slice(0, 400))
+      failures.push((err as Error).message.split('\n').slice(0, 2).join(' | ').slice(0, 400).toWellFormed())
     }
   })
   expect(failures, `${failures.length} of ${mutations.length} cases failed`).toEqual([])

@@ -215,7 +215,7 @@ export function generateMutations(schema: JsonSchema, example: unknown, options:
         }
         if (keySchema.maxLength !== undefined) addKey(`longer than ${keySchema.maxLength}`, 'k'.repeat(keySchema.maxLength + 1))
         if (keySchema.minLength !== undefined && keySchema.minLength > 0) addKey(`shorter than ${keySchema.minLength}`, 'k'.repeat(keySchema.minLength - 1))
-        addKey('with NUL', `${k}\u0000`)
+        if (!nulAllowed(formatPath(path))) addKey('with NUL', `${k}\u0000`)
         addKey('with an unpaired surrogate', `${k}\ud800`)
         if (keySchema.pattern !== undefined) {
           const bad = breaking(keySchema.pattern)

@@ -49,7 +49,7 @@ describe('bad input on the queues', () => {
         if (m.path === 'tenant' && line.reason === 'UnknownTenant') return
         if (line.reason !== 'ValidationFailed') return void failures.push(`${m.name}: ${line.reason}`)
         const paths = (line.errors ?? []).map((e) => e.path)
-        if (!paths.includes(m.path.slice(0, 200)) && (line.errorCount ?? 0) <= 20) failures.push(`${m.name}: named ${paths.join(', ')}`)
+        if (!paths.includes(m.path.slice(0, 200)) && (line.errorCount ?? 0) <= 20) failures.push(`${m.name}: named ${paths.join(', ')}`.toWellFormed())
       })
     }
     expect(failures, `${failures.length} of ${mutations.length}`).toEqual([])
