@@ -8,6 +8,15 @@ import { scan, secretMatchers, type Finding } from './secret-scan.ts'
  * (test/security/record-setup.ts, a vitest setupFiles module) posts what the Worker answered and
  * what was logged in workerd; each text is scanned on arrival (nothing is kept but findings and
  * counts), and the teardown fails the run naming every finding, its secret redacted.
+ *
+ * Covered: every vitest file — answers that pass through the Worker's default export (the test
+ * helpers' `call`, `exports.default.fetch`, the console tests' pages) and every console line of the
+ * workerd isolate (Worker, Durable Objects, queue and cron handlers, tests). Not covered here:
+ * answers of a `createApp()` instance a test calls directly (a few console and rate-limit tests;
+ * their logs are covered), the example producer Worker (its own isolate), and the Node-side runs
+ * after vitest — test/console/*.node-test.ts check their own pages, URLs and every line the real
+ * workerd logged for the API key (console.node-test.ts), the emulator self-tests run no gateway
+ * code, and the bench is not a test.
  */
 export interface SecretsCollector {
   /** Stops listening; throws if a secret was seen, or if no test file reported at all. */
