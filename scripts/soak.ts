@@ -11,7 +11,8 @@
  * can be replayed with its --seed. Progress shows on stderr while it runs; at the end it prints
  * keys/s, the provider requests and faults by kind, the retries (requests beyond the fewest the
  * job needs), the count check (total = succeeded + failed = keys; the report lists each key once
- * with the right status; the emulator keeps exactly the failed rows' keys) and a chart of keys/s
+ * with the right status; the emulator keeps exactly the failed rows' keys — a failed row's key may
+ * be gone only after a call whose answer was lost) and a chart of keys/s
  * and faults/s over time. Exit 1 when the count check fails, 2 on bad arguments.
  *
  *   npm run soak -- [--keys 1000000] [--rate 0.05] [--op-rate R] [--provider s3|oss|qiniu|pds]
@@ -209,7 +210,8 @@ const delay = rules.find((r) => r.kind === 'delay')
 const requests = delay?.draws ?? NaN
 const perCall = OPS_PER_CALL[provider]
 const minimum = Math.floor(KEYS / CHUNK_ROWS) * Math.ceil(CHUNK_ROWS / perCall) + Math.ceil((KEYS % CHUNK_ROWS) / perCall)
-const check = await countCheck({ gateway: g, jobId: jobId!, provider, keys: KEYS, bucket: fx.bucket, job, remaining: await fx.remaining() })
+const lostAnswers = fired.filter((f) => f.label === 'timeout' || f.label === 'drop (applied)').reduce((a, f) => a + f.n, 0)
+const check = await countCheck({ gateway: g, jobId: jobId!, provider, keys: KEYS, bucket: fx.bucket, job, remaining: await fx.remaining(), lostAnswers })
 const workerErrors = g.takeWorkerErrors()
 const s = job.progressSummary
 const runSeconds = activeAt === undefined ? jobMs / 1000 : jobMs / 1000 - activeAt

@@ -205,17 +205,23 @@ describe('100,000-key delete jobs under random provider faults', () => {
         const rows = await fx.rows(jobId)
         expectEachKeyOnce(rows, keys)
         const left = await fx.remaining()
-        const failedRows = rows.filter((r) => r.status === 'failed')
-        expect(failedRows).toHaveLength(failed)
+        expect(rows.filter((r) => r.status === 'failed')).toHaveLength(failed)
+        // A failed row's key may be gone only if a call deleted it and lost its answer (a drop
+        // after the deletes, a timeout) and every later try met a fault: the gateway reports what
+        // it could confirm.
+        const lostAnswers = mix.reduce((a, m, i) => a + (m.label === 'timeout' || m.label === 'drop (applied)' ? firedOf(rules.find((r) => r.id === ids[i]), m.per) : 0), 0)
         const wrong: string[] = []
         for (const r of rows) {
           // A succeeded key is gone (also where a dropped or timed-out call deleted it before the
-          // retry); a failed one is still there and ran out of tries on a passing fault.
-          const right = r.bucket === fx.bucket && (r.status === 'succeeded' ? !left.has(r.key) && r.httpStatus === '200' && r.errorCode === '' : left.has(r.key) && EXHAUSTED.includes(r.errorCode))
+          // retry); a failed one ran out of tries on a passing fault.
+          const right =
+            r.bucket === fx.bucket &&
+            (r.status === 'succeeded' ? !left.has(r.key) && r.httpStatus === '200' && r.errorCode === '' : (left.has(r.key) || lostAnswers > 0) && EXHAUSTED.includes(r.errorCode))
           if (!right) wrong.push(`${r.bucket}/${r.key} ${r.status} ${r.httpStatus} ${r.errorCode} "${r.message}", ${left.has(r.key) ? 'still there' : 'gone'}`)
         }
         expect(wrong.slice(0, 10), `${wrong.length} rows whose status is not the emulator's`).toEqual([])
-        expect(left.size).toBe(failed)
+        // Every key left is a failed row (the succeeded ones are gone, each key has one row).
+        expect(left.size).toBeLessThanOrEqual(failed)
         const codes = Object.values(job.failuresByCode as Record<string, number>).reduce((a, b) => a + b, 0)
         expect(codes).toBe(failed)
 
