@@ -1,64 +1,30 @@
 /**
- * `--breakdown` for the delete section: where the gateway's time goes, per provider, with the same
- * two tools as the qiniu-mixed breakdown (breakdown.ts):
+ * `--breakdown` for the delete section: where the gateway's time goes, per provider (the CPU inside
+ * workerd by phase is measured by default, sync-cpu.ts):
  *
- * 1. End to end, interleaved, against two upstreams: the real emulators and an instant fake that
+ * End to end, interleaved, against two upstreams: the real emulators and an instant fake that
  *    answers at once — `{code: 200}` per op of a Qiniu /batch, the emulator's own answer bytes for
  *    an S3/OSS multi-delete (captured from a direct call), `{responses: [{id, status: 204}, ...]}`
  *    for PDS /v2/batch — with no auth, no store. One delete through the gateway to the fake gives
  *    the per-call floor, and the Worker's access log splits the rest into inside and outside it. direct→emulator − direct→fake is the emulator's own work;
  *    gateway→fake − direct→fake is what the gateway itself adds. GET /healthz gives the price of
  *    one HTTP round trip into workerd.
- * 2. Inside workerd: a V8 CPU profile of the Worker per provider (calls against the emulators, the
- *    bucket re-seeded between calls), its samples attributed to the phases of a delete batch.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { checkGatewayDeletes, gatewayAccounts, makeRig, TARGET, type ProviderRig } from './delete.ts'
+import { checkGatewayDeletes, gatewayAccounts, TARGET, type ProviderRig } from './delete.ts'
 import type { CallResult } from './direct.ts'
 import type { EmulatorKind } from './emulators.ts'
 import { startGateway, type Gateway } from './gateway.ts'
-import { attribute, freePort, PHASES, profileWorker, type Phase } from './profile.ts'
 import { quantile } from './stats.ts'
 
 const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5)
 const r2 = (x: number) => Math.round(x * 100) / 100
-const common = (prefix: string): Phase => {
-  const p = PHASES.find((x) => x.label.startsWith(prefix))
-  if (!p) throw new Error(`no phase "${prefix}" in profile.ts`)
-  return p
-}
-
-/** The phases of a delete batch, highest priority first (see profile.ts). */
-export const DELETE_PHASES: Phase[] = [
-  common('GC'),
-  common('zod: utf8Length'),
-  { label: 'zod validation of the request (rest)', names: /^parseWith\d*$/ },
-  // validateJson's own frames outside parseWith: reading the body and JSON.parse (a builtin, so
-  // its time shows as the caller's self time).
-  { label: 'request body read + JSON.parse (validateJson)', names: /^validateJson\d*$/ },
-  { label: 'planBatch: account lookup + per-op checks', names: /^(planBatch|checkRestOperation|checkPdsOperation|checkQiniuOperation|resolveAccount|lookupAccount|hasDotSegment)\d*$/ },
-  { label: 'signature (canonical request, HMAC)', names: /^(signV4|signingKey|deriveSigningKey|canonicalRequest|canonicalHeaders|canonicalQuery|canonicalUriPath|uriEncode|signHmacSha1Header|headerStringToSign|canonicalPrefixedHeaders|s3V2Resource|signQiniuV2|signQbox|qiniuSign|hmac|hmacKey)\d*$/ },
-  { label: 'Content-MD5 of the XML body', names: /^(md5Base64|md5)\d*$/ },
-  { label: 'multi-delete XML (buildXml)', names: /^(multiDeleteXml|buildXml|escapeXml)\d*$/ },
-  { label: 'Qiniu op paths + form body', names: /^(qiniuOpPath|encodedEntryURI|encodeBase64UrlString|buildQiniuBatchRequest)\d*$/ },
-  { label: 'PDS child requests + JSON body', names: /^(buildPdsBatchRequest|writeRequests|subRequest)\d*$/ },
-  { label: 'provider answer parsing', names: /^(parseAnswers|safeJson|parseErrorDocument|send|multiDelete|outcomeOf|pdsOutcome)\d*$/ },
-  { label: 'R2 binding delete (runDelete)', names: /^runDelete\d*$/ },
-  { label: 'engine: plan + outcomes → results', names: /^(executeOperations|mapBounded|runCall|toResult|summarise|qiniuOutcome|plan|runBatch)\d*$/ },
-  common('answer: c.json'),
-  common('auth (SHA-256'),
-]
-
 export interface DeleteBreakdown {
   rounds: number
   /** Medians (ms) per provider; direct and fake figures are absent for r2. */
   endToEnd: Record<string, Record<string, number>>
   httpHopMs: number
-  profileCalls: number
-  /** CPU ms per call of each phase, per provider. */
-  cpu: Record<string, Array<{ label: string; value: number }>>
-  cpuTotalMs: Record<string, number>
   notes: string[]
 }
 
@@ -115,7 +81,6 @@ export async function runDeleteBreakdown(o: {
   rounds: number
   log: (s: string) => void
 }): Promise<DeleteBreakdown> {
-  const PROFILE_CALLS = 20
   // The object stores' answers to the multi-delete, for the fake to replay.
   const byBucket = new Map<string, CallResult>()
   for (const rig of o.rigs) {
@@ -127,7 +92,6 @@ export async function runDeleteBreakdown(o: {
   }
   const fake = await startFake(o.host, byBucket)
   let viaFake: Gateway | undefined
-  let profiled: Gateway | undefined
   try {
     viaFake = await startGateway({
       root: o.root,
@@ -203,56 +167,14 @@ export async function runDeleteBreakdown(o: {
     }
     await viaFake.close()
     viaFake = undefined
-
-    // ------------------------------------------------------------ CPU profile inside workerd
-    const inspectorPort = await freePort()
-    profiled = await startGateway({
-      root: o.root,
-      script: o.script,
-      qiniuEndpoint: o.urls.qiniu ?? fake.url,
-      accessKey: o.qiniuAccessKey,
-      secretKey: o.qiniuSecretKey,
-      accounts: gatewayAccounts(o.urls),
-      inspectorPort,
-    })
-    const p = profiled
-    const cpu: DeleteBreakdown['cpu'] = {}
-    const cpuTotalMs: DeleteBreakdown['cpuTotalMs'] = {}
-    for (const sectionRig of o.rigs) {
-      // R2 lives inside this gateway's workerd: seed its own bucket.
-      const rig = sectionRig.provider === 'r2' ? await makeRig('r2', o.urls, p) : sectionRig
-      o.log(`  breakdown: CPU profile of the Worker in workerd, ${rig.provider}, ${PROFILE_CALLS} calls ...\n`)
-      const account = TARGET[rig.provider].account
-      const once = async () => {
-        await rig.seed()
-        const g = await p.batch(account, rig.operations)
-        const problems = checkGatewayDeletes(g)
-        if (problems.length) throw new Error(`profiled gateway call, ${rig.provider}: ${problems.join('; ')}`)
-      }
-      for (let i = 0; i < 3; i++) await once()
-      const profile = await profileWorker(inspectorPort, async () => {
-        for (let i = 0; i < PROFILE_CALLS; i++) await once()
-      })
-      const a = await attribute(profile, o.script, PROFILE_CALLS, DELETE_PHASES)
-      cpu[rig.provider] = a.rows
-      cpuTotalMs[rig.provider] = a.totalMs
-    }
     return {
       rounds: o.rounds,
       endToEnd,
       httpHopMs: r2(median(hop)),
-      profileCalls: PROFILE_CALLS,
-      cpu,
-      cpuTotalMs,
-      notes: [
-        `fake upstream: answers at once, {code: 200} per Qiniu op, the emulator's own (empty, Quiet) S3/OSS multi-delete answer, 204 per PDS child; no auth, no store`,
-        `CPU profile: ${PROFILE_CALLS} calls per provider against the emulators, samples capped so waits for I/O are not counted as CPU; ` +
-          `seeding between calls happens outside the Worker`,
-      ],
+      notes: [`fake upstream: answers at once, {code: 200} per Qiniu op, the emulator's own (empty, Quiet) S3/OSS multi-delete answer, 204 per PDS child; no auth, no store`],
     }
   } finally {
     await viaFake?.close().catch(() => {})
-    await profiled?.close().catch(() => {})
     await new Promise<void>((resolve) => {
       fake.server.close(() => resolve())
       fake.server.closeAllConnections()
@@ -287,17 +209,6 @@ export function formatDeleteBreakdown(b: DeleteBreakdown): string[] {
   lines.push(`  gw→fake; outside = gw→fake − log fake: the HTTP hop into workerd with both bodies, the client's JSON, and the Worker's CPU`)
   lines.push(`  after its last I/O (workerd's clock only moves on I/O)`)
   lines.push(`  GET /healthz, one HTTP round trip into workerd: ${b.httpHopMs.toFixed(2)} ms`)
-  lines.push('')
-  lines.push(`  CPU inside workerd per call, by phase (V8 profile over ${b.profileCalls} calls per provider, ms):`)
-  const labels = b.cpu[providers[0]!]!.map((r) => r.label)
-  const w = Math.max(...labels.map((l) => l.length)) + 2
-  lines.push(`  ${''.padEnd(w)}${providers.map((p) => p.padStart(8)).join('')}`)
-  const rows = labels
-    .map((label, i) => ({ label, values: providers.map((p) => b.cpu[p]![i]!.value) }))
-    .filter((r) => r.values.some((v) => v >= 0.05))
-    .sort((x, y) => Math.max(...y.values) - Math.max(...x.values))
-  for (const r of rows) lines.push(`  ${r.label.padEnd(w)}${r.values.map((v) => v.toFixed(2).padStart(8)).join('')}`)
-  lines.push(`  ${'total JS + GC'.padEnd(w)}${providers.map((p) => b.cpuTotalMs[p]!.toFixed(2).padStart(8)).join('')}`)
   for (const n of b.notes) lines.push(`  - ${n}`)
   return lines
 }

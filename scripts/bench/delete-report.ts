@@ -4,6 +4,7 @@
  */
 import { pairedBars, ratioBars } from './chart.ts'
 import { DELETE_KEYS, GATEWAY_CONCURRENCY, TARGET, type DeleteSamples, type ProviderRig } from './delete.ts'
+import { scalingJson, scalingTable } from './scaling.ts'
 import { roundSummary, summarise, type Summary } from './stats.ts'
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000
@@ -47,7 +48,7 @@ export function printDeleteReport(o: {
   const { out, figs } = o
   const f = (x: number | undefined, w = 8) => (x === undefined ? '–' : x.toFixed(2)).padStart(w)
   const x = (r: number | undefined, w = 7) => (r === undefined ? '–' : r.toFixed(2) + '×').padStart(w)
-  out(`results  ms per batch of ${DELETE_KEYS.toLocaleString('en-US')} deletes, ${o.iterations} calls each (client-side wall time: build, sign/serialise, send, read, parse)`)
+  out(`results  ms per batch of ${(o.rigs[0]?.size ?? DELETE_KEYS).toLocaleString('en-US')} deletes, ${o.iterations} calls each (client-side wall time: build, sign/serialise, send, read, parse)`)
   const head =
     `${'provider'.padEnd(9)}${'gateway'.padStart(17)}${'direct'.padStart(17)}${'ratio g/d'.padStart(15)}${'added ms'.padStart(17)}${'worker log'.padStart(12)}`
   const sub = `${''.padEnd(9)}${'p50'.padStart(9)}${'p95'.padStart(8)}${'p50'.padStart(9)}${'p95'.padStart(8)}${'p50'.padStart(8)}${'p95'.padStart(7)}${'p50'.padStart(9)}${'p95'.padStart(8)}${'p50'.padStart(12)}  goal`
@@ -63,7 +64,7 @@ export function printDeleteReport(o: {
   out(`         worker log: the Worker's own access-log ms for the call (workerd's clock only moves on I/O, so CPU after the last I/O is not in it)`)
   out()
   const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`
-  out(`calls    per provider, what each side sends for the ${DELETE_KEYS.toLocaleString('en-US')} deletes (bodies: request in, answer out):`)
+  out(`calls    per provider, what each side sends for the ${(o.rigs[0]?.size ?? DELETE_KEYS).toLocaleString('en-US')} deletes (bodies: request in, answer out):`)
   for (const rig of o.rigs) {
     const t = TARGET[rig.provider]
     const bytes = o.samples[rig.provider]!.responseBytes
@@ -159,4 +160,54 @@ export function deleteResultJson(o: {
       noComparison: o.figs.filter((g) => g.met === undefined).map((g) => g.provider),
     },
   }
+}
+
+/** The section at every batch size: how latency and the gateway's addition grow with the batch. */
+export function printDeleteScaling(out: (s?: string) => void, bySize: ReadonlyArray<{ size: number; figs: readonly ProviderFigures[] }>): void {
+  const providers = bySize[0]!.figs.map((f) => f.provider)
+  const rows = (pick: (f: ProviderFigures) => number | undefined) =>
+    providers.flatMap((p) => {
+      const points = bySize.flatMap(({ size, figs }) => {
+        const v = pick(figs.find((f) => f.provider === p)!)
+        return v === undefined ? [] : [{ size, value: v }]
+      })
+      return points.length ? [{ label: p, points }] : []
+    })
+  out(`scaling  the same batches at ${bySize.map((b) => b.size.toLocaleString('en-US')).join(', ')} deletes`)
+  out(`gateway p50, ms per call`)
+  for (const l of scalingTable({ rows: rows((f) => f.gateway.p50), value: 'ms', unit: 1000, unitName: 'ops' })) out('  ' + l)
+  out(`direct p50, ms per call`)
+  for (const l of scalingTable({ rows: rows((f) => f.direct?.p50), value: 'ms', unit: 1000, unitName: 'ops' })) out('  ' + l)
+  out(`added by the gateway, p50 ms (gateway − direct) and ratio`)
+  const w = 8
+  out(`  ${''.padEnd(9)}${bySize.map((b) => `${b.size} ops`.padStart(w * 2 + 2)).join('')}`)
+  for (const p of providers) {
+    const cells = bySize.map(({ figs }) => {
+      const f = figs.find((x) => x.provider === p)!
+      return f.added ? `${f.added.p50.toFixed(2).padStart(w)} ${(f.ratio!.p50.toFixed(2) + '×').padStart(w)} ` : '–'.padStart(w * 2 + 2)
+    })
+    out(`  ${p.padEnd(9)}${cells.join('')}`)
+  }
+}
+
+export function deleteScalingJson(bySize: ReadonlyArray<{ size: number; figs: readonly ProviderFigures[] }>) {
+  const providers = bySize[0]!.figs.map((f) => f.provider)
+  return Object.fromEntries(
+    providers.map((p) => {
+      const at = (size: number) => bySize.find((b) => b.size === size)!.figs.find((f) => f.provider === p)!
+      const series = (pick: (f: ProviderFigures) => number | undefined) =>
+        bySize.flatMap(({ size }) => {
+          const v = pick(at(size))
+          return v === undefined ? [] : [{ size, value: v }]
+        })
+      return [
+        p,
+        {
+          gatewayP50Ms: scalingJson(series((f) => f.gateway.p50), 1000),
+          directP50Ms: series((f) => f.direct?.p50).length ? scalingJson(series((f) => f.direct?.p50), 1000) : null,
+          addedP50Ms: bySize.map(({ size }) => ({ size, ms: at(size).added ? r3(at(size).added!.p50) : null, ratio: at(size).ratio ? r4(at(size).ratio!.p50) : null })),
+        },
+      ]
+    }),
+  )
 }

@@ -72,9 +72,12 @@ export const TARGET: Record<DeleteProvider, { account: string; bucket: string; h
 
 const pad = (i: number) => String(i).padStart(4, '0')
 
-/** The 1,000 keys (file ids for PDS: 40 hex digits, the shape PDS gives them). */
-export function deleteKeys(provider: DeleteProvider): string[] {
-  return Array.from({ length: DELETE_KEYS }, (_, i) =>
+/** Batch sizes the section runs (the last is the headline: the issue's 1,000-op batch). */
+export const DELETE_SIZES = [10, 100, DELETE_KEYS] as const
+
+/** The keys (file ids for PDS: 40 hex digits, the shape PDS gives them); a smaller size takes the first ones. */
+export function deleteKeys(provider: DeleteProvider, count: number = DELETE_KEYS): string[] {
+  return Array.from({ length: count }, (_, i) =>
     provider === 'pds' ? createHash('sha1').update(`bench-delete-${i}`).digest('hex') : `bench/delete/${pad(i)}.bin`,
   )
 }
@@ -94,20 +97,22 @@ export function gatewayAccounts(urls: Partial<Record<EmulatorKind, string>>): Re
 
 export interface ProviderRig {
   provider: DeleteProvider
+  /** Deletes per batch. */
+  size: number
   keys: string[]
-  /** The gateway's request: 1,000 deletes. */
+  /** The gateway's request: `size` deletes. */
   operations: Array<{ op: 'delete'; bucket: string; key: string }>
   direct: DeleteClient | undefined
   /** The same direct client aimed at another base URL (the breakdown's instant fake upstream). */
   directTo(url: string): DeleteClient | undefined
-  /** Puts the 1,000 objects back (bucket replaced). */
+  /** Puts the `size` objects back (bucket replaced). */
   seed(): Promise<void>
-  /** Problems with the bucket after a call: anything left of the 1,000. */
+  /** Problems with the bucket after a call: anything left of the `size`. */
   leftovers(): Promise<string[]>
 }
 
-export async function makeRig(provider: DeleteProvider, urls: Partial<Record<EmulatorKind, string>>, gateway: Gateway): Promise<ProviderRig> {
-  const keys = deleteKeys(provider)
+export async function makeRig(provider: DeleteProvider, urls: Partial<Record<EmulatorKind, string>>, gateway: Gateway, size: number = DELETE_KEYS): Promise<ProviderRig> {
+  const keys = deleteKeys(provider, size)
   const { bucket } = TARGET[provider]
   const operations = keys.map((key) => ({ op: 'delete' as const, bucket, key }))
   const url = (k: EmulatorKind) => {
@@ -115,7 +120,7 @@ export async function makeRig(provider: DeleteProvider, urls: Partial<Record<Emu
     if (!u) throw new Error(`the ${k} emulator is not running`)
     return u
   }
-  const left = (n: number) => (n === 0 ? [] : [`${n} of the ${DELETE_KEYS} objects are still in ${provider} bucket ${bucket} after the call`])
+  const left = (n: number) => (n === 0 ? [] : [`${n} of the ${size} objects are still in ${provider} bucket ${bucket} after the call`])
   switch (provider) {
     case 'qiniu': {
       const u = url('qiniu')
@@ -123,6 +128,7 @@ export async function makeRig(provider: DeleteProvider, urls: Partial<Record<Emu
       const directTo = (url: string) => qiniuDeleteClient({ url, accessKey: QINIU_AK, secretKey: QINIU_CREDENTIALS[QINIU_AK]!, bucket, keys })
       return {
         provider,
+        size,
         keys,
         operations,
         direct: directTo(u),
@@ -144,6 +150,7 @@ export async function makeRig(provider: DeleteProvider, urls: Partial<Record<Emu
             : ossV4DeleteClient({ url, accessKeyId: OSS_AK, accessKeySecret: OSS_CREDENTIALS[OSS_AK]!, region: OSS_REGION, bucket, keys })
       return {
         provider,
+        size,
         keys,
         operations,
         direct: directTo(u),
@@ -158,6 +165,7 @@ export async function makeRig(provider: DeleteProvider, urls: Partial<Record<Emu
       const directTo = (url: string) => pdsDeleteClient({ url, accessToken: PDS_ACCESS_TOKEN, driveId: bucket, fileIds: keys, concurrency: GATEWAY_CONCURRENCY })
       return {
         provider,
+        size,
         keys,
         operations,
         direct: directTo(u),
@@ -171,6 +179,7 @@ export async function makeRig(provider: DeleteProvider, urls: Partial<Record<Emu
       const prefix = 'bench/delete/'
       return {
         provider,
+        size,
         keys,
         operations,
         direct: undefined,
@@ -230,7 +239,7 @@ export async function runDeleteSection(o: {
         await rig.seed()
         let r: CallResult
         let problems: string[]
-        const requestId = `bench-delete-${rig.provider}-${i}`
+        const requestId = `bench-delete-${rig.provider}-${rig.size}-${i}`
         if (kind === 'gateway') {
           const g = await o.gateway.batch(TARGET[rig.provider].account, rig.operations, { requestId })
           r = g

@@ -4,12 +4,12 @@
  * the first phase any frame of its stack matches, and the functions with the most self time.
  */
 import { readFile } from 'node:fs/promises'
-import type { CpuProfile, Phase } from './profile.ts'
+import { classifier, type CpuProfile, type Phase } from './profile.ts'
 
 /**
- * Phases of a chunk's life in the Worker, most specific first (a sample under the consumer's
- * DeleteObjects signing counts as signing, not as the consumer in general). Names are the
- * functions' own (esbuild may suffix a digit).
+ * Phases of a chunk's life in the Worker (profile.ts classifier: the innermost matching frame
+ * decides, so a sample under the consumer's DeleteObjects signing counts as signing, not as the
+ * consumer in general). Names are the functions' own (esbuild may suffix a digit).
  */
 export const JOB_PHASES: Phase[] = [
   { label: 'GC', names: /^\(garbage collector\)$/ },
@@ -41,32 +41,14 @@ export interface JobCpuAttribution {
 }
 
 /**
- * Like profile.ts's attribute() (each sample's weight capped at 3× the median interval, so waits
- * for I/O do not count as CPU), in milliseconds for the whole run, plus the top self-time functions.
+ * Like profile.ts's attribute() (innermost matching frame; each sample's weight capped at 3× the
+ * median interval, so waits for I/O do not count as CPU), in milliseconds for the whole run, plus
+ * the top self-time functions.
  */
 export async function attributeJob(profile: CpuProfile, bundlePath: string, phases: readonly Phase[] = JOB_PHASES, topN = 12): Promise<JobCpuAttribution> {
   const lines = (await readFile(bundlePath, 'utf8')).split('\n')
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const matches = (f: CpuProfile['nodes'][number]['callFrame'], p: Phase) =>
-    (p.names?.test(f.functionName) ?? false) || (p.line !== undefined && f.url !== '' && p.line.test(lines[f.lineNumber] ?? ''))
-  const phaseOf = new Map<number, number>()
-  const classify = (id: number): number => {
-    const cached = phaseOf.get(id)
-    if (cached !== undefined) return cached
-    const leaf = byId.get(id)!.callFrame.functionName
-    let best = leaf === '(idle)' ? -2 : leaf === '(program)' ? -3 : -1
-    if (best === -1)
-      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
-        const f = byId.get(x)!.callFrame
-        phases.forEach((p, i) => {
-          if ((best === -1 || i < best) && matches(f, p)) best = i
-        })
-      }
-    phaseOf.set(id, best)
-    return best
-  }
+  const classify = classifier(profile, lines, phases)
   const deltas = profile.timeDeltas
   const sorted = deltas.slice(1).sort((a, b) => a - b)
   const capUs = 3 * (sorted[Math.floor(sorted.length / 2)] ?? 100)

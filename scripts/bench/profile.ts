@@ -56,28 +56,72 @@ export interface Phase {
   /** Matches a frame by its function name (esbuild may suffix a digit) or by its source line. */
   names?: RegExp
   line?: RegExp
+  /**
+   * Only the frame's own time: it matches where it is the sample's leaf or only native frames
+   * (builtins such as JSON.parse, runtime APIs) lie below it — for a frame that also calls on into
+   * the rest of the request (validateJson's `await next()` runs the route inside it).
+   */
+  self?: boolean
 }
 
 /**
- * The phases of a POST /v1/batch, highest priority first: a sample goes to the first phase that any
- * frame of its stack matches (so the HMAC under buildQiniuBatchRequest counts as signing, and
- * the builder's own frames as the form body).
+ * Which phase each profile node's samples belong to: walking from the sample's leaf towards the
+ * root, the innermost frame that some phase matches decides (among phases matching that same
+ * frame, the earliest listed) — so time goes to the most specific code, and a wrapper such as
+ * the engine or a middleware gets only what no phase inside it claims. -1: no phase; -2: idle;
+ * -3: (program), native work outside JS.
+ */
+export function classifier(profile: CpuProfile, bundleLines: readonly string[], phases: readonly Phase[]): (id: number) => number {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const frameMatches = (f: CallFrame, p: Phase) =>
+    (p.names?.test(f.functionName) ?? false) || (p.line !== undefined && f.url !== '' && p.line.test(bundleLines[f.lineNumber] ?? ''))
+  const phaseOf = new Map<number, number>()
+  return (id: number): number => {
+    const cached = phaseOf.get(id)
+    if (cached !== undefined) return cached
+    const leaf = byId.get(id)!.callFrame.functionName
+    let found = leaf === '(idle)' ? -2 : leaf === '(program)' ? -3 : -1
+    // Only native frames so far (the leaf included): a `self` phase may still claim the next frame.
+    let nativeBelow = true
+    for (let x: number | undefined = id; found === -1 && x !== undefined; x = parent.get(x)) {
+      const f = byId.get(x)!.callFrame
+      const onlyNativeBelow = nativeBelow
+      found = phases.findIndex((p) => (!p.self || x === id || onlyNativeBelow) && frameMatches(f, p))
+      if (f.url !== '' || f.functionName === '(garbage collector)') nativeBelow = false
+    }
+    phaseOf.set(id, found)
+    return found
+  }
+}
+
+/**
+ * The phases of a POST /v1/batch on any provider (see {@link classifier}: the innermost matching
+ * frame decides, so the HMAC under buildQiniuBatchRequest counts as signing, and the builder's own
+ * frames as the form body). Names are the functions' own (esbuild may suffix a digit).
  */
 export const PHASES: Phase[] = [
   { label: 'GC', names: /^\(garbage collector\)$/ },
-  { label: 'planBatch: account lookup + per-op checks', names: /^(planBatch|checkQiniuOperation|resolveAccount|lookupAccount)\d*$/ },
-  { label: 'op paths: qiniuOpPath (EncodedEntryURI, base64)', names: /^qiniuOpPath\d*$/ },
-  { label: 'HMAC signature', names: /^(signQiniuV2|signQbox|qiniuSign|hmac|hmacKey)\d*$/ },
-  // The builder's own time is the one-pass `op=` + encodeURIComponent string build.
-  { label: 'form body: op=… string build', names: /^buildQiniuBatchRequest\d*$/ },
+  { label: 'auth (SHA-256 of the API key)', names: /^(auth|authenticate|sha256Hex|sha256)\d*$/ },
+  { label: 'rate limit (per key)', names: /^(rateLimit|limit)\d*$/ },
+  { label: 'access log', names: /^accessLog\d*$/ },
+  // validateJson runs the route inside its `await next()`: only its own frames (reading the body,
+  // JSON.parse, a builtin whose time shows as the caller's) are this phase.
+  { label: 'request body read + JSON.parse', names: /^validateJson\d*$/, self: true },
   // esbuild's __name(arrow, 'utf8Length') leaves the arrow anonymous for V8, so match its line.
-  { label: 'zod: utf8Length (counted from UTF-16 code units)', names: /^utf8Length\d*$/, line: /\butf8Length\d* = .*__name\(/ },
-  { label: 'zod validation of the request (rest)', names: /^parseWith\d*$/ },
-  { label: 'request body read + JSON.parse (validateJson, once)', names: /^validateJson\d*$/ },
-  { label: 'answer: JSON.parse of the Qiniu reply', names: /^(parseAnswers|safeJson)\d*$/ },
-  { label: 'answer: codes → results (stat normalised)', names: /^(qiniuOutcome|normaliseQiniuStat|toResult|summarise)\d*$/ },
-  { label: 'answer: c.json (JSON.stringify)', line: /json = .*__name\(\(object\d*, arg, headers\) =>/ },
-  { label: 'auth (SHA-256 of the API key)', names: /^(authenticate|sha256Hex|sha256)\d*$/ },
+  { label: 'zod validation of the request', names: /^(parseWith|illFormedStrings|utf8Length)\d*$/, line: /\butf8Length\d* = .*__name\(/ },
+  { label: 'planBatch: account + per-op provider checks', names: /^(planBatch|checkQiniuOperation|checkRestOperation|checkPdsOperation|checkKeyDestination|resolveAccount|lookupAccount|accounts|hasDotSegment)\d*$/ },
+  { label: 'signature (canonical request, HMAC)', names: /^(signV4|signingKey|canonicalRequest|canonicalHeaders|canonicalQuery|canonicalUriPath|uriEncode|signHmacSha1Header|headerStringToSign|canonicalPrefixedHeaders|canonicalSubresources|s3V2Resource|ossV1Resource|signQiniuV2|signQbox|qiniuSign|qiniuV2SigningString|qboxSigningString|hmac|hmacKey)\d*$/ },
+  { label: 'Content-MD5 of the XML body', names: /^(md5Base64|md5)\d*$/ },
+  { label: 'multi-delete XML', names: /^(multiDeleteXml|buildXml|escapeXml)\d*$/ },
+  { label: 'Qiniu op paths (EncodedEntryURI) + form body', names: /^(qiniuOpPath|encodedEntryURI|encodeBase64UrlString|utf8ToBase64Url|buildQiniuBatchRequest)\d*$/ },
+  { label: 'PDS child requests + JSON body', names: /^(buildPdsBatchRequest|writeRequests|subRequest)\d*$/ },
+  { label: 'REST request built and sent (sendRest, fetch)', names: /^(buildRestRequest|sendRest)\d*$/ },
+  { label: 'provider answer parsed', names: /^(parseAnswers|safeJson|parseErrorDocument|multiDelete|outcomeOf|pdsOutcome|qiniuOutcome|normaliseQiniuStat|settleRetries|settlePdsRetries|parseXml)\d*$/ },
+  { label: 'R2 binding calls', names: /^(runDelete|r2Call)\d*$/ },
+  { label: 'engine: plan, run, outcomes → results', names: /^(executeOperations|mapBounded|runCall|toResult|summarise|plan|runBatch)\d*$/ },
+  { label: 'answer: JSON.stringify of the results', line: /json = .*__name\(\(object\d*, arg, headers\) =>/ },
 ]
 
 export interface Attribution {
@@ -97,29 +141,7 @@ export interface Attribution {
  */
 export async function attribute(profile: CpuProfile, bundlePath: string, calls: number, phases: readonly Phase[] = PHASES): Promise<Attribution> {
   const lines = (await readFile(bundlePath, 'utf8')).split('\n')
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-
-  const phaseOf = new Map<number, number>() // node id → phase index (-1: other, -2: idle)
-  const frameMatches = (f: CallFrame, p: Phase) =>
-    (p.names?.test(f.functionName) ?? false) || (p.line !== undefined && f.url !== '' && p.line.test(lines[f.lineNumber] ?? ''))
-  const classify = (id: number): number => {
-    const cached = phaseOf.get(id)
-    if (cached !== undefined) return cached
-    const leaf = byId.get(id)!.callFrame.functionName
-    let best = leaf === '(idle)' ? -2 : -1
-    if (best === -1) {
-      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
-        const f = byId.get(x)!.callFrame
-        phases.forEach((p, i) => {
-          if ((best === -1 || i < best) && frameMatches(f, p)) best = i
-        })
-      }
-    }
-    phaseOf.set(id, best)
-    return best
-  }
+  const classify = classifier(profile, lines, phases)
 
   const deltas = profile.timeDeltas
   const sortedDeltas = deltas.slice(1).sort((a, b) => a - b)
@@ -134,7 +156,7 @@ export async function attribute(profile: CpuProfile, bundlePath: string, calls: 
     const phase = classify(id)
     if (phase === -2) continue
     if (phase >= 0) totals[phase]! += us
-    else if (byId.get(id)!.callFrame.functionName === '(program)') program += us
+    else if (phase === -3) program += us
     else other += us
   }
   const perCall = (us: number) => Math.round((us / 1000 / calls) * 100) / 100
