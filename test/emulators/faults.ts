@@ -15,6 +15,8 @@
  * - `inner-error` (object stores only) a DeleteObjects or CopyObject request answers HTTP 200
  *             whose body is an <Error> document (`errorCode`, default InternalError; `message`);
  *             nothing is applied. Other requests do not match the rule (it is not consumed).
+ *             (Qiniu's and PDS's errors inside a 200 are `op` rules: per-op codes such as 599 in
+ *             a 298 answer, 5xx/429 child responses of a /v2/batch.)
  * - `delay`   wait `ms` before handling the request (ops are applied after the wait, even if
  *             the client has gone away meanwhile).
  * - `drop`    destroy the connection without an answer; ops are applied first when `apply`.
