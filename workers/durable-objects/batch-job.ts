@@ -120,7 +120,15 @@ export class BatchJob extends DurableObject<Env> {
     return { size, bytes: readInline(this.sql, Math.min(start, size), Math.min(end, size)) }
   }
 
-  /** Records a finished chunk once: a redelivered or re-driven duplicate is ignored. */
+  /**
+   * Records a finished chunk once: a redelivered or re-driven duplicate is ignored. The first
+   * completion wins whatever lease it ran under — also one whose lease expired and was re-driven
+   * meanwhile (a slow consumer). That is deliberate: its tasks did run, so its lines are a true
+   * report of them; refusing it would only make the re-driven run call the provider again (which it
+   * skips when it has not begun: beginChunk sees the chunk done) and report a second pass (deletes
+   * as `existed: false`). Counts stay exact either way; the cost is that a re-driven run already
+   * under way may briefly hold one chunk slot more than `chunksInFlight`.
+   */
   async completeChunk(chunkId: number, result: ChunkResult): Promise<{ accepted: boolean }> {
     const chunk = this.sql.exec<ChunkRow>('SELECT * FROM chunk WHERE id = ?', chunkId).toArray()[0]
     const row = this.row()
