@@ -38,9 +38,9 @@ const EVERY_FAULT: Fault[] = [
 describe('Qiniu: retried copies and moves', () => {
   const byKey = async (b: string) => new Map((await listObjects(QINIU, b)).map((o) => [o.key, o]))
 
-  it('reports every operation of a /batch whose answer was lost after it was applied as done, and leaves the applied state', async () => {
+  it('reports every operation of a /batch whose answer was lost after it was applied as done (each kind’s retry path), and leaves the applied state', async () => {
     const b = unique('qn-lost')
-    await seedBucket(QINIU, b, [{ key: 'm' }, { key: 'c' }, { key: 'f' }, { key: 'f-old' }, { key: 'gone' }, { key: 'on' }, { key: 'x' }])
+    await seedBucket(QINIU, b, [{ key: 'm' }, { key: 'c' }, { key: 'f' }, { key: 'f-old' }, { key: 'gone' }, { key: 'on' }, { key: 'x' }, { key: 'meta' }, { key: 'cold', type: 2 }, { key: 'ia' }, { key: 'exp' }])
     const before = await byKey(b)
     await addFault(QINIU, { bucket: b, kind: 'drop', apply: true })
     const r = await batch('qiniu', [
@@ -50,17 +50,23 @@ describe('Qiniu: retried copies and moves', () => {
       { op: 'delete', bucket: b, key: 'gone' },
       { op: 'setStatus', bucket: b, key: 'on', enabled: false },
       { op: 'copy', bucket: b, key: 'x', destination: { bucket: b, key: 'x2' }, overwrite: true },
+      { op: 'setMetadata', bucket: b, key: 'meta', contentType: 'text/plain', metadata: { team: 'data' } },
+      { op: 'restore', bucket: b, key: 'cold', days: 1 },
+      { op: 'setStorageClass', bucket: b, key: 'ia', storageClass: 'IA' },
+      { op: 'setExpiry', bucket: b, key: 'exp', days: 3 },
     ])
     expect(r.status, r.text).toBe(200)
-    expect(statuses(r)).toEqual(Array(6).fill([200, undefined]))
+    expect(statuses(r)).toEqual([...Array(7).fill([200, undefined]), [202, undefined], [200, undefined], [200, undefined]])
     const after = await byKey(b)
-    expect([...after.keys()].sort()).toEqual(['c', 'c2', 'f-old', 'm2', 'on', 'x', 'x2'])
+    expect([...after.keys()].sort()).toEqual(['c', 'c2', 'cold', 'exp', 'f-old', 'ia', 'm2', 'meta', 'on', 'x', 'x2'])
+    expect(after.get('meta')).toMatchObject({ mimeType: 'text/plain', meta: { team: 'data' } })
+    expect([after.get('cold')!.restoreStatus, after.get('ia')!.type, typeof after.get('exp')!.expiration]).toEqual([1, 1, 'number'])
     expect(after.get('m2')!.hash).toBe(before.get('m')!.hash)
     expect(after.get('c2')!.hash).toBe(before.get('c')!.hash)
     expect(after.get('f-old')!.hash).toBe(before.get('f')!.hash)
     expect(after.get('on')!.status).toBe(1)
     // The lost call, its retry (every op refused or idempotent: 298), and one /batch of stats for the checks.
-    expect((await requestLog(QINIU, b)).map((e) => [e.ops, e.httpStatus])).toEqual([[6, 0], [6, 298], [4, 200]])
+    expect((await requestLog(QINIU, b)).map((e) => [e.ops, e.httpStatus])).toEqual([[10, 0], [10, 298], [4, 200]])
   })
 
   it('still reports NoSuchKey for a retried move whose source and destination are both missing', async () => {
