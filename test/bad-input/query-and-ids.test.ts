@@ -82,17 +82,12 @@ describe('bad input in query parameters and ids', () => {
     expectNoCrash(lines)
   })
 
-  // Known gap (workers/api/routes/jobs.ts): a shard "number" that is not digits falls through to the
-  // route's method-not-allowed catch-all, so a GET answers 405 "allowed: GET". It should be 404 (or
-  // 400 naming the shard). Flip to it() once the route answers that.
-  it.fails('answers report shard numbers that are not an index with 400 or 404, not 405', async () => {
+  it('answers report shard numbers that are not an index with 400 or 404, not 405', async () => {
     const id = await reportlessJob()
     for (const n of ['-1', 'abc', '1.5', '0x1', '%00']) expectProblem(await send(`/v1/jobs/${id}/report/${n}`), [400, 404], undefined, n)
   })
 
-  // Known gap (workers/api/services/jobs-list.ts): a cursor whose createdAt overflows to Infinity
-  // passes the cursor check and lists nothing (200) instead of 400 naming query.cursor.
-  it.fails('refuses a cursor whose number overflows to Infinity', async () => {
+  it('refuses a cursor whose number overflows to Infinity', async () => {
     for (const raw of ['{"createdAt":1e400,"jobId":"x"}', '{"createdAt":-1e400,"jobId":"x"}'])
       expectProblem(await send(`/v1/jobs?cursor=${cursor(raw)}`), 400, 'query.cursor', raw)
   })

@@ -68,4 +68,8 @@ export const jobs = new Hono<AppEnv>()
     if (shard === null) throw problems.notFound('The report shard')
     return c.body(shard, 200, { 'Content-Type': 'text/csv; charset=utf-8' })
   })
+  // A shard number that is not an index names no shard: 404 for a GET, as past the end.
+  .get('/:id/report/:n', () => {
+    throw problems.notFound('The report shard')
+  })
   .all('/:id/report/:n', methodNotAllowed('GET'))

@@ -8,7 +8,7 @@ function decodeCursor(raw: string | undefined): Cursor | null {
   if (raw === undefined) return null
   try {
     const c = JSON.parse(utf8Decode(fromBase64Url(raw))) as Cursor
-    if (typeof c.createdAt === 'number' && typeof c.jobId === 'string') return c
+    if (Number.isFinite(c.createdAt) && typeof c.jobId === 'string') return c
   } catch {
     // falls through to the 400 below
   }
