@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import wranglerToml from '../../wrangler.toml?raw'
 import { ApiKeyEntry } from '../../shared/auth/api-keys.ts'
 import { sha256Hex } from '../../shared/crypto/hash.ts'
@@ -87,6 +87,15 @@ describe('rate limiting per API key', () => {
     expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1)
     // Counted by the key's hash, never by the key itself; the refusal is remembered, not asked again.
     expect(calls).toEqual([{ key: await sha256Hex(key) }])
+  })
+
+  it('counts a call made without an execution context (app.request in tests) without failing it', async () => {
+    const key = newKey()
+    const calls: unknown[] = []
+    const spy = { limit: async (o: unknown) => (calls.push(o), { success: true }) }
+    const r = await app.request('https://batchgate.test/v1/jobs?limit=1', { headers: { Authorization: `Bearer ${key}` } }, await keysEnv([{ key }], { RATE_LIMIT_STANDARD: spy }))
+    expect(r.status).toBe(200)
+    await vi.waitFor(() => expect(calls).toHaveLength(1))
   })
 
   it('serves the request when the limiter itself fails', async () => {
