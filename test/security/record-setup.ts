@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import worker from '../../workers/index.ts'
+import { exports } from 'cloudflare:workers'
 import { COLLECTOR_URL, type RecordBatch } from './collector-protocol.ts'
 
 /**
- * A vitest setupFiles module (runs in workerd before each test file): records every answer of the
- * Worker's fetch handler (status line, headers, body) and every console line of the isolate — the
+ * A vitest setupFiles module (runs in workerd before each test file): records every answer the
+ * Worker gives a test (status line, headers, body) and every console line of the isolate — the
  * Worker's own logs, its Durable Objects', its queue consumers' and the tests' — and posts them to
  * the secrets collector that globalSetup started (secrets-collector.ts), which fails the run if a
  * secret is among them. Requests are not recorded: tests send secrets on purpose.
@@ -73,8 +73,8 @@ async function recordResponse(s: State, req: Request, res: Response): Promise<Re
   const where = `${req.method} ${new URL(req.url).pathname} → ${res.status}`
   record(s, 'response', `${where} (headers)`, [...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n'))
   if (!res.body || res.webSocket) return res
-  // Read whole here, inside the request, then answered from memory: a stream read later from the
-  // test's hooks would belong to a request that has ended, and stall. Every body is finite.
+  // Read whole at once, then handed on from memory: a tee'd stream read later from the test's hooks
+  // would belong to a request that has ended, and stall. Every body the Worker sends is finite.
   const bytes = new Uint8Array(await res.arrayBuffer())
   record(s, 'response', `${where} (body)`, new TextDecoder().decode(bytes.subarray(0, MAX_BODY_BYTES)))
   return new Response(bytes, res)
@@ -88,15 +88,19 @@ async function flush(s: State, fileDone: boolean) {
   if (res.status !== 204) throw new Error(`the secrets collector at ${COLLECTOR_URL} answered ${res.status}: ${await res.text()}`)
 }
 
-// The Worker's default export is looked up on every exports.default.fetch (and SELF-style calls), so
-// wrapping its property covers every request a test sends through the Worker.
-type FetchHandler = (req: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>
-const handler = worker as unknown as { fetch: FetchHandler & { [STATE]?: true } }
-if (!handler.fetch[STATE]) {
-  const original = handler.fetch
-  const wrapped: FetchHandler & { [STATE]?: true } = async (req, env, ctx) => recordResponse(state, req, await original(req, env, ctx))
+// Every request a test sends through the Worker goes through exports.default (the helpers' call,
+// the console tests' pages); its fetch is wrapped on that one object. Importing the Worker here
+// instead would load its whole module graph into every test file, even pure unit tests.
+type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>
+const worker = exports.default as unknown as { fetch: Fetch & { [STATE]?: true } }
+if (!worker.fetch[STATE]) {
+  const original = worker.fetch
+  const wrapped: Fetch & { [STATE]?: true } = async (input, init) => {
+    const req = new Request(input, init)
+    return recordResponse(state, req, await original.call(worker, req))
+  }
   wrapped[STATE] = true
-  handler.fetch = wrapped
+  worker.fetch = wrapped
 }
 
 // eslint-disable-next-line no-empty-pattern -- vitest passes the suite second, after the fixtures.
