@@ -161,11 +161,13 @@ describe('tenant isolation', () => {
   it('does not answer RequestInProgress to another tenant using a key whose call is still running in the owner’s tenant', async () => {
     const bucket = unique('iso-slow')
     await seedBucket(EMU, bucket, [{ key: 'k' }])
-    await addFault(EMU, { bucket, kind: 'delay', ms: 1500, times: 1 })
+    await addFault(EMU, { bucket, kind: 'delay', ms: 3000, times: 1 })
     const idem = unique('idem')
-    const body = { account: 'qiniu', operations: [{ op: 'stat', bucket, key: 'k' }] }
+    // qiniu-qbox: no short call timeout, so the held call stays one call in flight.
+    const body = { account: 'qiniu-qbox', operations: [{ op: 'stat', bucket, key: 'k' }] }
     const slow = call('/v1/batch', { body, headers: { 'Idempotency-Key': idem } })
-    await new Promise((r) => setTimeout(r, 300))
+    // The owner's call is in flight for 3 s (the emulator holds it); give it time to register.
+    await new Promise((r) => setTimeout(r, 500))
     const mine = await call('/v1/batch', { body, headers: { 'Idempotency-Key': idem } })
     expect(mine.json?.code, 'the owner sees its call in flight').toBe('RequestInProgress')
     const theirs = await call('/v1/batch', { key: KEYS.otherTenant, body, headers: { 'Idempotency-Key': idem } })
