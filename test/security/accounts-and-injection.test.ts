@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { objectStoreRequestLog, pdsRequestLog, requestLog, seedBucket, seedDrive, seedObjectStoreBucket } from '../emulators/control.ts'
+import { listObjectStoreObjects, objectStoreRequestLog, pdsRequestLog, requestLog, seedBucket, seedDrive, seedObjectStoreBucket } from '../emulators/control.ts'
 import { QINIU_EMULATOR_URL as QINIU } from '../fixtures/accounts.ts'
 import { OSS_EMULATOR_URL, S3_EMULATOR_URL } from '../fixtures/emulator-ports.ts'
 import { KEYS } from '../fixtures/keys.ts'
@@ -131,6 +131,9 @@ describe('no caller-chosen host, header or path', () => {
   // Keys may hold any character but NUL: each must reach the configured host, encoded into the
   // path (object stores) or the entry (Qiniu), and name exactly that object.
   const KEYS_TO_TRY = ['a?x=1', 'a#frag', 'a\r\nX-Injected: 1', 'a%0d%0a', '%2e%2e/k', 'http://evil/', '@evil', 'a b+c', '?', '#', '/leading', 'a//b', 'x/%2F/y']
+  // What the Worker's provider requests carry besides x-amz-*/x-oss-*: nothing a key could add.
+  const SIGNED_REQUEST_HEADERS = new Set(['host', 'authorization', 'date', 'content-type', 'content-length', 'content-md5', 'accept-encoding', 'user-agent', 'cf-connecting-ip', 'cf-ray', 'cf-worker', 'connection', 'accept', 'transfer-encoding', 'if-none-match', 'if-match'])
+  const headerNames = (e: object) => (e as { headerNames?: string[] }).headerNames ?? ['(the emulator logged no header names)']
   // Keys with "." or ".." segments: a URL parser would fold them into another path, so they are
   // refused (naming the key) where the key is a URL path, and sent as they are where it is not.
   const DOT_KEYS = ['../../etc/passwd', '..', '../other-bucket/k', 'a/./b']
@@ -153,7 +156,16 @@ describe('no caller-chosen host, header or path', () => {
         expect(e.path).not.toMatch(/[?#\r\n ]/)
         expect(e.query).toBe('')
         expect(e.httpStatus).toBe(200)
+        expect(headerNames(e).filter((h) => !SIGNED_REQUEST_HEADERS.has(h) && !h.startsWith('x-amz-') && !h.startsWith('x-oss-')), e.path).toEqual([])
       }
+      // A copy names its source in a header (x-amz-copy-source, x-oss-copy-source): encoded there too.
+      const copies = await batch(account, KEYS_TO_TRY.map((key) => ({ op: 'copy', bucket, key, destination: { bucket, key: `copied/${key}` } })))
+      expect(copies.status, `${account}: ${copies.text}`).toBe(200)
+      const copyLog = (await objectStoreRequestLog(url, bucket)).filter((e) => e.operation === 'CopyObject')
+      expect(copyLog.map((e) => e.key).sort()).toEqual(KEYS_TO_TRY.map((k) => `copied/${k}`).sort())
+      for (const e of copyLog) expect(headerNames(e).filter((h) => !SIGNED_REQUEST_HEADERS.has(h) && !h.startsWith('x-amz-') && !h.startsWith('x-oss-'))).toEqual([])
+      const stored = (await listObjectStoreObjects(url, bucket)).map((o) => o.key)
+      for (const key of KEYS_TO_TRY) expect(stored).toContain(`copied/${key}`)
     }
   })
 
