@@ -168,11 +168,7 @@ export async function startGateway(opts: {
   host?: string
   /** Open workerd's DevTools inspector on this port (for the --breakdown CPU profile). */
   inspectorPort?: number
-  /**
-   * The chunk queue consumer's batch timeout in seconds. wrangler.toml says 1 s; the bench (like
-   * vitest.config.ts) uses a short one so that a chunk message is delivered at once. With
-   * max_batch_size 1 a message fills its batch anyway, so this matters only at the margins.
-   */
+  /** The chunk queue consumer's batch timeout in seconds, instead of wrangler.toml's. */
   queueBatchTimeoutSeconds?: number
 }): Promise<Gateway> {
   const apiKey = randomBytes(24).toString('base64url')
@@ -194,14 +190,13 @@ export async function startGateway(opts: {
     modulesRoot: dirname(opts.script),
     compatibilityDate: await compatibilityDate(opts.root),
     // The Durable Objects and the queues exactly as wrangler.toml declares them (read by wrangler
-    // itself, so that a new object or queue there needs no change here); only the chunk queue's
-    // batch timeout is shortened.
+    // itself, so that a new object or queue there needs no change here).
     durableObjects: bindings.durableObjects,
     queueProducers: bindings.queueProducers,
     // Per-key rate limiting as deployed; the bench key is in the `bulk` tier, so it is counted but not throttled.
     ratelimits: bindings.ratelimits,
     queueConsumers: Object.fromEntries(
-      Object.entries(bindings.queueConsumers).map(([q, c]) => [q, q === CHUNK_QUEUE ? { ...c, maxBatchTimeout: opts.queueBatchTimeoutSeconds ?? 0.05 } : c]),
+      Object.entries(bindings.queueConsumers).map(([q, c]) => [q, q === CHUNK_QUEUE && opts.queueBatchTimeoutSeconds !== undefined ? { ...c, maxBatchTimeout: opts.queueBatchTimeoutSeconds } : c]),
     ),
     // Miniflare's own log at INFO carries the queue broker's lines; its per-request lines stay off
     // (they would add work to every timed call).

@@ -30,8 +30,7 @@ export function printJobsIntro(o: { out: (s?: string) => void; sizes: readonly n
       `${o.warmup ? '; after an unmeasured 5,000-key warm-up of both' : ''}.`,
   )
   out(
-    `         account ${JOB_ACCOUNT}: chunksInFlight ${JOB_CHUNKS_IN_FLIGHT}; the queue and the Durable Objects as wrangler.toml declares them, ` +
-      `but the chunk queue's max_batch_timeout 0.05 s (wrangler.toml: 1 s).`,
+    `         account ${JOB_ACCOUNT}: chunksInFlight ${JOB_CHUNKS_IN_FLIGHT}; the queue and the Durable Objects as wrangler.toml declares them.`,
   )
   out()
 }

@@ -85,13 +85,13 @@ async function heldJob(name: string, n = 2500) {
 
 let seq = 0
 /** Delivers one batch of message bodies to the Worker's queue() handler; returns their ids and the ack/retry outcome. */
-async function deliver(bodies: unknown[], attempts = 1) {
+async function deliver(bodies: unknown[], attempts = 1, workerEnv: Env = env) {
   const messages = bodies.map((body) => ({ id: `msg-${seq++}`, timestamp: new Date(), attempts, body }))
   const batch = createMessageBatch(QUEUE, messages)
   // getQueueResult() does not keep retry() options, so they are observed here.
   const retries = batch.messages.map((m) => vi.spyOn(m, 'retry'))
   const ctx = createExecutionContext()
-  await worker.queue(batch, env, ctx)
+  await worker.queue(batch, workerEnv, ctx)
   const result = await getQueueResult(batch, ctx)
   return { ids: messages.map((m) => m.id), result, retryOptions: retries.map((r) => r.mock.calls.map((c) => c[0])) }
 }
@@ -228,6 +228,43 @@ describe('chunk queue consumer', () => {
 
     expectAllAcked(await deliver([first], 4))
     expect((await describeJob(job.jobId)).progressSummary.numberOfTasksSucceeded).toBe(1000)
+  })
+
+  it('runs the chunks of one batch side by side, acking each', async () => {
+    const job = await heldJob('together')
+    expect(job.sent).toHaveLength(3)
+    expect(job.sent.map((m) => m.cost)).toEqual([4, 4, 4])
+    // Every DeleteObjects is held 1 s at the emulator: one after another, the second and third
+    // would arrive a second or more after the first; side by side they all arrive at once.
+    await addFault(S3, { bucket: job.bucket, kind: 'delay', ms: 1000, times: 3 })
+    expectAllAcked(await deliver(job.sent))
+    const deletes = await job.deletes()
+    expect(deletes.map((e) => e.ops).sort()).toEqual([1000, 1000, 500])
+    const arrivals = deletes.map((e) => e.at)
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(900)
+    const done = await until(job.jobId, ['Complete'])
+    expect(done.progressSummary).toMatchObject({ totalNumberOfTasks: 2500, numberOfTasksSucceeded: 2500, numberOfTasksFailed: 0 })
+    expect(await job.remaining()).toBe(0)
+  })
+
+  it('runs only what fits the subrequest budget and sends the rest back as new messages, which run later', async () => {
+    const job = await heldJob('budget')
+    const [a, b, c] = job.sent as [ChunkMessage, ChunkMessage, ChunkMessage]
+    const resent: unknown[] = []
+    const recording = new Proxy(env, {
+      get: (target, p) => (p === 'CHUNKS_QUEUE' ? { sendBatch: async (ms: Iterable<{ body: unknown }>) => void resent.push(...[...ms].map((m) => m.body)) } : Reflect.get(target, p)),
+    })
+    // 600 + 600 is over the budget: the first runs, the second goes back to the queue; a message
+    // without a cost counts as the whole budget, so it goes back too.
+    const { cost: _cost, ...noCost } = c
+    expectAllAcked(await deliver([{ ...a, cost: 600 }, { ...b, cost: 600 }, noCost], 1, recording))
+    expect(resent).toEqual([{ ...b, cost: 600 }, noCost])
+    expect((await job.deletes()).map((e) => e.ops)).toEqual([1000])
+    expect((await job.chunks()).map((ch) => ch.state)).toEqual(['done', 'leased', 'leased'])
+    // Sent back, they run as any message does (their leases still hold).
+    expectAllAcked(await deliver(resent))
+    const done = await until(job.jobId, ['Complete'])
+    expect(done.progressSummary).toMatchObject({ totalNumberOfTasks: 2500, numberOfTasksSucceeded: 2500, numberOfTasksFailed: 0 })
   })
 
   it('hands back the lease of a message that arrives while the job is pausing, and runs the chunk after the resume', async () => {

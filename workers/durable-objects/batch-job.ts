@@ -6,6 +6,7 @@ import { describeJob, summariseJob } from './batch-job/describe.ts'
 import { JOB_SCHEMA, readInline, storeInline, type ChunkRow, type JobRow } from './batch-job/job-db.ts'
 import { LISTING_SCHEMA, readListing } from './batch-job/listing.ts'
 import { prepareJob } from './batch-job/prepare-job.ts'
+import { chunkSubrequests } from './batch-job/preparation.ts'
 import { LEASE_MS, nextAlarmAt, SUSPENDED_MAX_MS } from './batch-job/alarm-plan.ts'
 
 export { LEASE_MS, SUSPENDED_MAX_MS }
@@ -19,6 +20,8 @@ export interface ChunkMessage {
   jobId: string
   chunkId: number
   leaseId: string
+  /** Subrequests the chunk may take (chunkSubrequests), so the consumer can run several in one invocation. */
+  cost?: number
 }
 
 /**
@@ -278,16 +281,18 @@ export class BatchJob extends DurableObject<Env> {
     const row = this.row()!
     const spec = JSON.parse(row.spec) as JobSpec
     const leased = this.count('leased')
-    const capacity = this.accountOf(spec)?.chunksInFlight ?? DEFAULT_CHUNKS_IN_FLIGHT
+    const account = this.accountOf(spec)
+    const capacity = account?.chunksInFlight ?? DEFAULT_CHUNKS_IN_FLIGHT
     const want = row.status === 'Active' ? Math.min(this.count('pending'), Math.max(0, capacity - leased)) : 0
     const grant = await this.scheduler().sync(spec.jobId, row.priority, leased, want, capacity)
     if (grant <= 0 || this.row()!.status !== 'Active') return
-    const picked = this.sql.exec<{ id: number }>(`SELECT id FROM chunk WHERE state = 'pending' ORDER BY id LIMIT ?`, Math.min(grant, want)).toArray()
+    const picked = this.sql.exec<{ id: number; rows: number }>(`SELECT id, rows FROM chunk WHERE state = 'pending' ORDER BY id LIMIT ?`, Math.min(grant, want)).toArray()
     const until = Date.now() + LEASE_MS
-    const messages: ChunkMessage[] = picked.map(({ id }) => {
+    const provider = account?.adapter.provider ?? ''
+    const messages: ChunkMessage[] = picked.map(({ id, rows }) => {
       const leaseId = crypto.randomUUID()
       this.sql.exec(`UPDATE chunk SET state = 'leased', lease_id = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?`, leaseId, until, id)
-      return { jobId: spec.jobId, chunkId: id, leaseId }
+      return { jobId: spec.jobId, chunkId: id, leaseId, cost: chunkSubrequests(provider, spec.operation.op, rows) }
     })
     if (messages.length > 0) await this.env.CHUNKS_QUEUE.sendBatch(messages.map((body) => ({ body })))
   }

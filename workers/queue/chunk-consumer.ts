@@ -9,7 +9,21 @@ import type { Operation } from '../../shared/schemas/operation.ts'
 import type { ChunkResult, ChunkTask } from '../durable-objects/batch-job/types.ts'
 import { accounts, resolveAccount } from '../runtime/config.ts'
 
-const ChunkMessageSchema = z.strictObject({ jobId: z.string().min(1).max(64), chunkId: z.number().int().min(1), leaseId: z.string().min(1).max(64) })
+const ChunkMessageSchema = z.strictObject({
+  jobId: z.string().min(1).max(64),
+  chunkId: z.number().int().min(1),
+  leaseId: z.string().min(1).max(64),
+  cost: z.number().int().min(1).max(100_000).optional(),
+})
+type ChunkMessageBody = z.infer<typeof ChunkMessageSchema>
+
+/**
+ * Subrequests one invocation may make (Workers' per-invocation limit). wrangler.toml lets an
+ * invocation take several chunk messages; the consumer runs together only as many as their `cost`
+ * (the job object's estimate) fits in this, and sends the rest back to the queue as new messages.
+ * A message without a cost (sent before costs existed) is counted as the whole budget.
+ */
+export const SUBREQUEST_BUDGET = 1000
 
 /**
  * A job waits out throttling where an HTTP caller cannot: at least 8 tries per task and two minutes
@@ -29,8 +43,16 @@ export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.m
  * The chunk queue's consumer: validates each message, runs the chunk through the same engine as
  * `POST /v1/batch`, and records the outcome in the job object, which ignores a chunk it already
  * has — so redelivery never double-counts. A message that cannot be valid is logged and acked.
+ *
+ * The chunks of one batch run concurrently (each message acked or retried on its own), up to the
+ * subrequest budget: the provider calls of one chunk wait on the network, not on this isolate, so
+ * several in flight keep both busy. Copies of one chunk in the same batch run one after another
+ * (the later ones then find it done), never side by side.
  */
 export async function handleChunkBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const groups = new Map<string, Array<{ message: Message<unknown>; body: ChunkMessageBody }>>()
+  const deferred: Array<{ message: Message<unknown>; body: ChunkMessageBody }> = []
+  let spent = 0
   for (const message of batch.messages) {
     const parsed = parseWith(ChunkMessageSchema, message.body)
     if (!parsed.success) {
@@ -38,17 +60,54 @@ export async function handleChunkBatch(batch: MessageBatch<unknown>, env: Env, _
       message.ack()
       continue
     }
-    try {
-      await runChunk(env, parsed.data, message.attempts)
-      message.ack()
-    } catch (err) {
-      console.error(JSON.stringify({ level: 'warn', msg: 'chunk failed; retrying', jobId: parsed.data.jobId, chunkId: parsed.data.chunkId, error: (err as Error).message }))
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+    const body = parsed.data
+    const key = `${body.jobId}\u0000${body.chunkId}`
+    const group = groups.get(key)
+    if (group) {
+      group.push({ message, body })
+      continue
     }
+    const cost = body.cost ?? SUBREQUEST_BUDGET
+    // The first chunk always runs, whatever its cost; later ones only within the budget.
+    if (groups.size > 0 && spent + cost > SUBREQUEST_BUDGET) {
+      deferred.push({ message, body })
+      continue
+    }
+    spent += cost
+    groups.set(key, [{ message, body }])
+  }
+  await Promise.all([
+    deferred.length > 0 ? sendBack(env, deferred) : undefined,
+    ...[...groups.values()].map(async (group) => {
+      for (const { message, body } of group) await runMessage(env, message, body)
+    }),
+  ])
+}
+
+async function runMessage(env: Env, message: Message<unknown>, body: ChunkMessageBody): Promise<void> {
+  try {
+    await runChunk(env, body, message.attempts)
+    message.ack()
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'warn', msg: 'chunk failed; retrying', jobId: body.jobId, chunkId: body.chunkId, error: (err as Error).message }))
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
   }
 }
 
-async function runChunk(env: Env, msg: z.infer<typeof ChunkMessageSchema>, deliveries: number): Promise<void> {
+/**
+ * Chunks over the budget go back to the queue as new messages (their lease still holds), so that
+ * waiting for room costs them no delivery attempt; if that send fails they are retried instead.
+ */
+async function sendBack(env: Env, deferred: ReadonlyArray<{ message: Message<unknown>; body: ChunkMessageBody }>): Promise<void> {
+  try {
+    await env.CHUNKS_QUEUE.sendBatch(deferred.map(({ body }) => ({ body })))
+    for (const { message } of deferred) message.ack()
+  } catch {
+    for (const { message } of deferred) message.retry()
+  }
+}
+
+async function runChunk(env: Env, msg: ChunkMessageBody, deliveries: number): Promise<void> {
   const job = env.JOBS.getByName(msg.jobId)
   const task = await job.beginChunk(msg.chunkId, msg.leaseId)
   if (!task) return

@@ -13,6 +13,17 @@ export function chunkRowsFor(provider: string, op: string): number {
   if (provider === 'qiniu' || provider === 'pds') return CHUNK_ROWS
   return op === 'delete' ? CHUNK_ROWS : PER_OBJECT_CHUNK_ROWS
 }
+/**
+ * The subrequests one chunk may take on its first run: its provider calls (a batch endpoint's call
+ * per 1,000 ops — per 100 on PDS — or up to two per object) and the consumer's own three (the job
+ * object's beginChunk and completeChunk, the manifest range read). The chunk consumer takes
+ * several chunk messages per invocation and runs together only as many as fit its budget.
+ */
+export function chunkSubrequests(provider: string, op: string, rows: number): number {
+  const calls = provider === 'pds' ? Math.ceil(rows / 100) : provider === 'qiniu' || op === 'delete' ? Math.ceil(rows / CHUNK_ROWS) : rows * 2
+  return calls + 3
+}
+
 const WINDOW_BYTES = 1024 * 1024
 /** A record longer than this cannot be cut into a chunk; such a manifest fails. */
 const MAX_WINDOW_BYTES = 16 * 1024 * 1024
