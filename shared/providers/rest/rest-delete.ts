@@ -61,6 +61,8 @@ export async function multiDelete(dialect: RestDialect, deps: RestDeps, bucket: 
       return ops.map(() => ({ kind: 'retry', error: { code: 'ProviderError', message: `${dialect.label} answered an unreadable delete result` } }))
     }
   }
+  // The common answer, no key failed: every key deleted, without a lookup per key.
+  if (errors.length === 0) return ops.map(() => ({ kind: 'done', status: 200 }))
   const failed = new Map<string, Outcome>()
   for (const e of errors) {
     const outcome = restErrorOutcome(dialect.label, 200, { code: e.Code ?? 'InternalError', ...(e.Message ? { message: e.Message } : {}) })
