@@ -97,19 +97,23 @@ async function runCall(call: PlannedCall, options: EngineOptions, now: () => Dat
 }
 
 function toResult(op: Operation, index: number, outcome: Outcome | undefined): OperationResult {
-  const base = { id: op.id ?? String(index), op: op.op }
-  if (!outcome) return { ...base, status: 502, error: { code: 'ProviderError', message: 'no outcome' } }
+  // Built field by field (not spread): this runs for every operation of every batch and chunk.
+  const result: OperationResult = { id: op.id ?? String(index), op: op.op, status: 502 }
+  if (!outcome) {
+    result.error = { code: 'ProviderError', message: 'no outcome' }
+    return result
+  }
   if (outcome.kind === 'retry') {
     const error = { ...outcome.error }
     if (outcome.retryAfterMs !== undefined) error.retryAfterSeconds = Math.ceil(outcome.retryAfterMs / 1000)
-    return { ...base, status: RESULT_CODE_STATUS[error.code], error }
+    result.status = RESULT_CODE_STATUS[error.code]
+    result.error = error
+    return result
   }
-  return {
-    ...base,
-    status: outcome.status,
-    ...(outcome.data !== undefined ? { data: outcome.data } : {}),
-    ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-  }
+  result.status = outcome.status
+  if (outcome.data !== undefined) result.data = outcome.data
+  if (outcome.error !== undefined) result.error = outcome.error
+  return result
 }
 
 /** The §5 summary: any 2xx result counts as succeeded. */
