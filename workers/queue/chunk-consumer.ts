@@ -1,9 +1,8 @@
 import * as z from 'zod'
 import { executeOperations, type EngineOptions } from '../../shared/engine/engine.ts'
-import type { OperationResult } from '../../shared/engine/types.ts'
 import { taskOperation } from '../../shared/jobs/task-operation.ts'
 import { parseManifestRecords } from '../../shared/manifest/manifest-csv.ts'
-import { reportCsvRow } from '../../shared/report/report-csv.ts'
+import { reportCsvRow, type TaskResult } from '../../shared/report/report-csv.ts'
 import { parseWith } from '../../shared/schemas/issues.ts'
 import type { Operation } from '../../shared/schemas/operation.ts'
 import type { ChunkResult, ChunkTask } from '../durable-objects/batch-job/types.ts'
@@ -132,33 +131,36 @@ async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeo
   for (const r of records) if (r.ok) ops.push(taskOperation(task.operation, r.task))
   // Tasks still failing retriably when the retries ran out (S3 Batch's TemporaryFailure): their
   // report line says so, so that they can be told from a provider's final refusal.
-  const exhausted = new Set<string>()
-  const results = await executeOperations(adapter, ops, { ...engine, onExhausted: (i) => exhausted.add(ops[i]!.id!) })
-  const byRow = new Map<string, OperationResult>(results.map((r) => [r.id, r]))
+  const exhausted = new Set<number>()
+  const results = await executeOperations(adapter, ops, { ...engine, onExhausted: (i) => exhausted.add(i) })
   const out: ChunkResult = { succeeded: 0, failed: 0, succeededLines: '', failedLines: '', failureCodes: {} }
   const fail = (code: string) => {
     out.failed++
     out.failureCodes[code] = (out.failureCodes[code] ?? 0) + 1
   }
+  // results[i] answers ops[i], the i-th valid record.
+  let i = 0
   for (const r of records) {
     if (!r.ok) {
       fail('InvalidManifestRow')
       out.failedLines += reportCsvRow({ bucket: '', key: '', status: 'failed', errorCode: 'InvalidManifestRow', httpStatus: 400, message: `row ${r.error.row}: ${r.error.reason}: ${r.error.text}` })
       continue
     }
-    const result = byRow.get(String(r.task.row))!
+    const index = i++
+    const result = results[index]!
     const ok = result.status >= 200 && result.status < 300
-    const line = reportCsvRow({
-      bucket: r.task.bucket, key: r.task.key, ...(r.task.versionId ? { versionId: r.task.versionId } : {}),
-      status: ok ? 'succeeded' : 'failed', httpStatus: result.status,
-      ...(result.error ? { errorCode: result.error.code, message: exhausted.has(result.id) ? `${TEMPORARY} ${result.error.message}` : result.error.message } : {}),
-    })
+    const row: TaskResult = { bucket: r.task.bucket, key: r.task.key, status: ok ? 'succeeded' : 'failed', httpStatus: result.status }
+    if (r.task.versionId) row.versionId = r.task.versionId
+    if (result.error) {
+      row.errorCode = result.error.code
+      row.message = exhausted.has(index) ? `${TEMPORARY} ${result.error.message}` : result.error.message
+    }
     if (ok) {
       out.succeeded++
-      out.succeededLines += line
+      out.succeededLines += reportCsvRow(row)
     } else {
       fail(result.error?.code ?? 'ProviderError')
-      out.failedLines += line
+      out.failedLines += reportCsvRow(row)
     }
   }
   return out
