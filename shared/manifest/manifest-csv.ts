@@ -60,6 +60,8 @@ export function parseManifestRecords(text: string, fields: ManifestField[], firs
   // Only the manifest's first range can start with the BOM, which the scanner does not count.
   let i = firstRow === 1 && text.charCodeAt(0) === 0xfeff ? 1 : 0
   let row = firstRow
+  // Rows of a range mostly name one bucket: each distinct bucket is checked once.
+  const buckets = new Map<string, string | null>()
   while (i < n) {
     const c = text.charCodeAt(i)
     // Empty lines are skipped, not counted, exactly as the scanner does.
@@ -72,7 +74,7 @@ export function parseManifestRecords(text: string, fields: ManifestField[], firs
     i = rec.end
     const raw = text.slice(start, rec.end)
     if (i < n) i += text.charCodeAt(i) === CR && text.charCodeAt(i + 1) === LF ? 2 : 1
-    const outcome = rec.problem ?? toTask(rec.values, fields, row)
+    const outcome = rec.problem ?? toTask(rec.values, fields, row, buckets)
     if (typeof outcome === 'string') out.push({ ok: false, error: { row, text: truncate(raw), reason: outcome } })
     else out.push({ ok: true, task: outcome })
     row++
@@ -146,7 +148,7 @@ function fieldEnd(text: string, i: number): number {
 }
 
 // Returns the task, or the reason the values are not one.
-function toTask(values: string[], fields: ManifestField[], row: number): ManifestTask | string {
+function toTask(values: string[], fields: ManifestField[], row: number, buckets: Map<string, string | null>): ManifestTask | string {
   if (values.length < fields.length) {
     return `expected ${fields.length} columns (${fields.join(',')}), found ${values.length}`
   }
@@ -160,10 +162,12 @@ function toTask(values: string[], fields: ManifestField[], row: number): Manifes
     else if (f === 'Key') key = v
     else if (f === 'VersionId') versionId = v
   }
-  // Buckets are not percent-encoded in either format; their names have no characters needing it.
-  const b = BucketName.safeParse(bucket)
-  if (!b.success) return `Bucket ${b.error.issues[0]?.message}`
-  if (!bucket.isWellFormed()) return 'Bucket must be valid UTF-8 (no unpaired surrogates)'
+  let bucketProblem = buckets.get(bucket)
+  if (bucketProblem === undefined) {
+    bucketProblem = checkBucket(bucket)
+    buckets.set(bucket, bucketProblem)
+  }
+  if (bucketProblem !== null) return bucketProblem
   const k = percentDecode('Key', key ?? '')
   if (k.reason !== undefined) return k.reason
   const kk = ObjectKey.safeParse(k.value)
@@ -180,6 +184,14 @@ function toTask(values: string[], fields: ManifestField[], row: number): Manifes
     task.versionId = v.value
   }
   return task
+}
+
+// Buckets are not percent-encoded in either format; their names have no characters needing it.
+function checkBucket(bucket: string): string | null {
+  const b = BucketName.safeParse(bucket)
+  if (!b.success) return `Bucket ${b.error.issues[0]?.message}`
+  if (!bucket.isWellFormed()) return 'Bucket must be valid UTF-8 (no unpaired surrogates)'
+  return null
 }
 
 const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/
