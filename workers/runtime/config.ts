@@ -59,9 +59,16 @@ export interface ResolvedAccount {
 
 export type Resolution = { ok: true; account: ResolvedAccount } | Exclude<AccountLookup, { ok: true }>
 
+// An account's settings validated once per parsed ACCOUNTS value (the memoised object of accounts()):
+// the job object resolves its account for every chunk it hands out, the consumer for every chunk.
+const lookups = new WeakMap<Record<string, unknown>, Map<string, AccountLookup>>()
+
 /** The named account with its adapter and engine options, validated on first use. */
 export function resolveAccount(all: Record<string, unknown>, env: Env, name: string): Resolution {
-  const found = lookupAccount(all, name)
+  let byName = lookups.get(all)
+  if (!byName) lookups.set(all, (byName = new Map()))
+  let found = byName.get(name)
+  if (!found) byName.set(name, (found = lookupAccount(all, name)))
   if (!found.ok) return found
   const adapter = createAdapter(found.settings, { fetch: (input, init) => fetch(input, init), r2Binding: (b) => r2Binding(env, b) })
   return { ok: true, account: { name, adapter, engine: engineOptionsFor(found.settings), chunksInFlight: found.settings.chunksInFlight ?? DEFAULT_CHUNKS_IN_FLIGHT } }
