@@ -19,10 +19,11 @@
  *                   [--seed 1] [--timeout-ms 2000] [--backoff-ms 50] [--chunks-in-flight N]
  *                   [--host 127.0.0.1]
  *
- * Miniflare's local queue runs one chunk at a time (Cloudflare Queues would run several), so every
- * wait of a chunk — a retry's backoff, a Retry-After, a timeout — holds up the whole job here: the
- * retry backoff starts at 50 ms (production: 200 ms; --backoff-ms 200 for that) to keep a
- * 1,000,000-key run within minutes, and keys/s is a floor of what a deployment would do.
+ * Miniflare's queue broker runs one consumer invocation at a time (Cloudflare Queues would run
+ * several) and an invocation ends with the slowest of its chunks, so every wait of a chunk — a
+ * retry's backoff, a Retry-After, a timeout — holds up the chunks behind it here: the retry backoff
+ * starts at 50 ms (production: 200 ms; --backoff-ms 200 for that) to keep a 1,000,000-key run
+ * within minutes, and keys/s is a floor of what a deployment would do.
  *
  * The emulator listens on the test suite's port of the provider (Qiniu :80, S3 :9000, OSS :9100,
  * PDS :9200): while tests run, pass another loopback address, e.g. --host 127.0.0.2.
@@ -139,7 +140,7 @@ const url = emulators.urls[kind]!
 const account = soakAccount(provider, url, { timeoutMs: TIMEOUT_MS, backoffMs: BACKOFF_MS, ...(CHUNKS !== undefined ? { chunksInFlight: CHUNKS } : {}) })
 out(`batchgate soak: a ${n(KEYS)}-key delete job on the ${provider} emulator (${url}) under random faults`)
 out(`faults   ${(RATE * 100).toFixed(1)}% of requests, ${(OP_RATE * 100).toFixed(1)}% of operations; seed ${SEED}`)
-out(`account  call timeout ${TIMEOUT_MS} ms, retry backoff from ${BACKOFF_MS} ms, ${CHUNKS ?? 8} chunks in flight (Miniflare runs them one at a time)`)
+out(`account  call timeout ${TIMEOUT_MS} ms, retry backoff from ${BACKOFF_MS} ms, ${CHUNKS ?? 8} chunks in flight (Miniflare: one queue invocation at a time)`)
 
 process.stderr.write('bundling the Worker (wrangler deploy --dry-run) ... ')
 const bundle = await bundleWorker(ROOT).catch((e: Error) => abort(e.message))

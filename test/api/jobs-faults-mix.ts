@@ -16,8 +16,9 @@
  * `rate` is the share of requests that meet a request-level fault, split among those kinds by
  * weight; `opRate` the share of ops that meet a per-op fault, split evenly among those. The kinds
  * that make a call wait — a timeout, a throttle with Retry-After — weigh a quarter of the others:
- * the local queue (Miniflare) runs one chunk at a time, so each such wait holds up the whole job,
- * where Cloudflare Queues would run other chunks meanwhile.
+ * Miniflare's queue broker runs one consumer invocation at a time and an invocation ends with its
+ * slowest chunk, so locally each such wait holds up every chunk behind it, where Cloudflare Queues
+ * would run other invocations meanwhile.
  */
 import { firingDraws, type FaultRule } from '../emulators/faults.ts'
 
