@@ -1,4 +1,4 @@
-import { XMLBuilder, XMLParser } from 'fast-xml-parser'
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' }
 
@@ -40,6 +40,17 @@ export function createXmlParser(arrays: readonly string[] = []) {
     tagValueProcessor: (_name, value) => unescapeXml(value),
     isArray: (name) => isArray.has(name),
   })
+}
+
+/**
+ * Parses a provider answer only when it is a whole, well-formed document. fast-xml-parser reads a
+ * cut-off document leniently (a DeleteResult without its closing tag parses as an empty result), and
+ * an answer cut short must read as unknown — retried — never as "nothing failed" or "last page".
+ */
+export function parseWellFormed(parser: XMLParser, text: string): unknown {
+  const valid = XMLValidator.validate(text)
+  if (valid !== true) throw new Error(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`)
+  return parser.parse(text)
 }
 
 const builder = new XMLBuilder({ processEntities: false, suppressEmptyNode: false, tagValueProcessor: (_name, value) => escapeXml(String(value)) })

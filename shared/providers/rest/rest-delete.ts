@@ -1,5 +1,5 @@
 import type { CallContext, IndexedOperation, Outcome } from '../../engine/types.ts'
-import { createXmlParser, escapeXml } from '../../xml/xml.ts'
+import { createXmlParser, escapeXml, parseWellFormed } from '../../xml/xml.ts'
 import { sendRest, type RestDeps } from './rest-client.ts'
 import { parseErrorDocument, restErrorOutcome } from './rest-codes.ts'
 import type { RestDialect } from './rest-dialect.ts'
@@ -51,7 +51,7 @@ export async function multiDelete(dialect: RestDialect, deps: RestDeps, bucket: 
   let errors: KeyError[] = []
   if (answer.body.trim() !== '') {
     try {
-      const doc = parser.parse(answer.body) as { DeleteResult?: { Error?: KeyError[]; EncodingType?: string } | string }
+      const doc = parseWellFormed(parser, answer.body) as { DeleteResult?: { Error?: KeyError[]; EncodingType?: string } | string }
       if (doc.DeleteResult === undefined) throw new Error('no DeleteResult')
       errors = typeof doc.DeleteResult === 'object' ? (doc.DeleteResult.Error ?? []) : []
       const encoded = typeof doc.DeleteResult === 'object' && doc.DeleteResult.EncodingType === 'url'

@@ -1,5 +1,5 @@
 import { ObjectIOError, type ListedObject, type ListPage, type ObjectLister } from '../../engine/types.ts'
-import { createXmlParser } from '../../xml/xml.ts'
+import { createXmlParser, parseWellFormed } from '../../xml/xml.ts'
 import type { RestDeps, RestRequest } from './rest-client.ts'
 import type { RestDialect } from './rest-dialect.ts'
 import { resultText, sendRaw, unquote } from './rest-io.ts'
@@ -53,7 +53,7 @@ const unreadable = (dialect: RestDialect, why: string) => new ObjectIOError('Pro
 export function parseListResult(dialect: RestDialect, text: string): ListPage {
   let result: ListBucketResult
   try {
-    const doc = parser.parse(text) as { ListBucketResult?: ListBucketResult | string }
+    const doc = parseWellFormed(parser, text) as { ListBucketResult?: ListBucketResult | string }
     if (doc.ListBucketResult === undefined) throw new Error('no ListBucketResult')
     result = typeof doc.ListBucketResult === 'object' ? doc.ListBucketResult : {}
   } catch (err) {
