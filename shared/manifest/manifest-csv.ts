@@ -8,7 +8,7 @@
  */
 
 import { BucketName, ObjectKey, VersionId } from '../schemas/fields.ts'
-import { COMMA, CR, LF, QUOTE } from './record-scanner.ts'
+import { COMMA, CR, LF, QUOTE, RecordScanner } from './record-scanner.ts'
 
 export { RecordScanner } from './record-scanner.ts'
 
@@ -50,11 +50,47 @@ export function validateManifestFields(fields: string[]): string | undefined {
 
 const MAX_TEXT = 1024
 
+// A BOM is dropped only at the manifest's first byte (as the record scanner treats it); a range
+// further on that starts with U+FEFF keeps it as text.
+const decoders = (atStart: boolean) => ({
+  strict: new TextDecoder('utf-8', { fatal: true, ignoreBOM: !atStart }),
+  lenient: new TextDecoder('utf-8', { fatal: false, ignoreBOM: !atStart }),
+})
+const FIRST = decoders(true)
+const LATER = decoders(false)
+
+/**
+ * Decodes a range of whole manifest records starting at byte `start` of the manifest. A range that
+ * is not valid UTF-8 is decoded with U+FFFD in place of the bad bytes, and `notUtf8` names the rows
+ * that held them, so that they fail as rows instead of running on keys the manifest never named.
+ */
+export function decodeManifestRange(bytes: Uint8Array, start: number, firstRow: number): { text: string; notUtf8?: ReadonlySet<number> } {
+  const { strict, lenient } = start === 0 ? FIRST : LATER
+  try {
+    return { text: strict.decode(bytes) }
+  } catch {
+    // Rare: find the bad records by their byte boundaries (the scanner works on bytes).
+    const notUtf8 = new Set<number>()
+    let from = 0
+    let row = firstRow
+    for (const end of new RecordScanner(start).push(bytes, true)) {
+      try {
+        LATER.strict.decode(bytes.subarray(from, end - start))
+      } catch {
+        notUtf8.add(row)
+      }
+      from = end - start
+      row++
+    }
+    return { text: lenient.decode(bytes), notUtf8 }
+  }
+}
+
 /**
  * Parses the complete records of a byte range decoded as UTF-8; `firstRow` is the row number of
  * its first record. Bad records become `{ ok: false }` with a reason; this never throws.
  */
-export function parseManifestRecords(text: string, fields: ManifestField[], firstRow: number): ManifestRecord[] {
+export function parseManifestRecords(text: string, fields: ManifestField[], firstRow: number, notUtf8?: ReadonlySet<number>): ManifestRecord[] {
   const out: ManifestRecord[] = []
   const n = text.length
   // Only the manifest's first range can start with the BOM, which the scanner does not count.
@@ -74,7 +110,7 @@ export function parseManifestRecords(text: string, fields: ManifestField[], firs
     i = rec.end
     const raw = text.slice(start, rec.end)
     if (i < n) i += text.charCodeAt(i) === CR && text.charCodeAt(i + 1) === LF ? 2 : 1
-    const outcome = rec.problem ?? toTask(rec.values, fields, row, buckets)
+    const outcome = notUtf8?.has(row) ? 'the row is not valid UTF-8' : (rec.problem ?? toTask(rec.values, fields, row, buckets))
     if (typeof outcome === 'string') out.push({ ok: false, error: { row, text: truncate(raw), reason: outcome } })
     else out.push({ ok: true, task: outcome })
     row++

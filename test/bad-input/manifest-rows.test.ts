@@ -67,12 +67,9 @@ describe('malformed CSV manifests', () => {
     expectNoCrash(lines)
   })
 
-  // Known gap (workers/queue/chunk-consumer.ts decodes a chunk with a non-fatal TextDecoder): raw
-  // bytes that are not UTF-8 in a key become U+FFFD, and the task runs on a key the manifest never
-  // named (here a stat answering NoSuchKey; a delete job would delete such an object if it existed).
-  // Only the bucket column is safe today, because U+FFFD is not a bucket character. Flip to it()
-  // once such rows fail as InvalidManifestRow.
-  it.fails('fails rows of raw bytes that are not UTF-8, never reading them with U+FFFD, and runs the rows around them', async () => {
+  // Raw bytes that are not UTF-8 must not be read as U+FFFD: the task would run on a key the
+  // manifest never named (a delete job would delete such an object if it existed).
+  it('fails rows of raw bytes that are not UTF-8, never reading them with U+FFFD, and runs the rows around them', async () => {
     const dir = unique('bad-rows-bytes')
     await env.DEMO_BUCKET.put(`${dir}/good`, 'x')
     const key = `${dir}/manifest.csv`

@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import { executeOperations, type EngineOptions } from '../../shared/engine/engine.ts'
 import { taskOperation } from '../../shared/jobs/task-operation.ts'
-import { parseManifestRecords } from '../../shared/manifest/manifest-csv.ts'
+import { decodeManifestRange, parseManifestRecords } from '../../shared/manifest/manifest-csv.ts'
 import { reportCsvRow, type TaskResult } from '../../shared/report/report-csv.ts'
 import { parseWith } from '../../shared/schemas/issues.ts'
 import type { Operation } from '../../shared/schemas/operation.ts'
@@ -121,12 +121,12 @@ async function runChunk(env: Env, msg: ChunkMessageBody, deliveries: number): Pr
   const bytes = task.source
     ? await adapter.objects!.readRange(task.source.bucket, task.source.key, task.start, task.end)
     : await job.readInlineBytes(task.start, task.end)
-  await job.completeChunk(task.chunkId, await runTasks(task, new TextDecoder().decode(bytes), adapter, engine))
+  await job.completeChunk(task.chunkId, await runTasks(task, decodeManifestRange(bytes, task.start, task.firstRow), adapter, engine))
 }
 
 /** Parses the chunk's rows, runs the valid ones, and turns every row into exactly one report line. */
-async function runTasks(task: ChunkTask, text: string, adapter: Parameters<typeof executeOperations>[0], engine: EngineOptions): Promise<ChunkResult> {
-  const records = parseManifestRecords(text, task.fields, task.firstRow)
+async function runTasks(task: ChunkTask, range: { text: string; notUtf8?: ReadonlySet<number> }, adapter: Parameters<typeof executeOperations>[0], engine: EngineOptions): Promise<ChunkResult> {
+  const records = parseManifestRecords(range.text, task.fields, task.firstRow, range.notUtf8)
   const ops: Operation[] = []
   for (const r of records) if (r.ok) ops.push(taskOperation(task.operation, r.task))
   // Tasks still failing retriably when the retries ran out (S3 Batch's TemporaryFailure): their

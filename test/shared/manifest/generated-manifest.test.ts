@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { generatedRows, passesFilters } from '../../../shared/manifest/generated-manifest.ts'
-import { parseManifestRecords } from '../../../shared/manifest/manifest-csv.ts'
+import { decodeManifestRange, parseManifestRecords } from '../../../shared/manifest/manifest-csv.ts'
 
 const o = (key: string, size: number, lastModified = '2026-03-01T00:00:00.000Z', name?: string) => ({ key, size, lastModified, ...(name ? { name } : {}) })
 
@@ -31,5 +31,29 @@ describe('generated manifest rows', () => {
     expect(rows).toBe(keys.length)
     const parsed = parseManifestRecords(text, ['Bucket', 'Key'], 1)
     expect(parsed.map((r) => (r.ok ? [r.task.bucket, r.task.key] : r))).toEqual(keys.map((k) => ['bucket.odd_name-1', k]))
+  })
+})
+
+describe('decodeManifestRange', () => {
+  const enc = (...parts: (string | number[])[]) => {
+    const chunks = parts.map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : new Uint8Array(p)))
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+    let o = 0
+    for (const c of chunks) out.set(c, (o += c.length) - c.length)
+    return out
+  }
+
+  it('names the rows holding bytes that are not UTF-8 and leaves the others as they are', () => {
+    const bytes = enc('b,ok\n', 'b,caf', [0xe9], '\n\n', 'b,"x\ny"\n', [0xff], ',k\n', 'b,é\n')
+    const { text, notUtf8 } = decodeManifestRange(bytes, 100, 7)
+    expect([...(notUtf8 ?? [])]).toEqual([8, 10])
+    const rows = parseManifestRecords(text, ['Bucket', 'Key'], 7, notUtf8)
+    expect(rows.map((r) => (r.ok ? r.task.key : r.error.reason))).toEqual(['ok', 'the row is not valid UTF-8', 'x\ny', 'the row is not valid UTF-8', 'é'])
+  })
+
+  it('drops a BOM only at the first byte of the manifest', () => {
+    const bytes = enc([0xef, 0xbb, 0xbf], 'b,k\n')
+    expect(decodeManifestRange(bytes, 0, 1)).toEqual({ text: 'b,k\n' })
+    expect(decodeManifestRange(bytes, 40, 3)).toEqual({ text: '\ufeffb,k\n' })
   })
 })
