@@ -81,10 +81,8 @@ describe('malformed CSV manifests', () => {
     expect(invalid(rows).map((b) => b.row).sort()).toEqual([2, 3, 4])
   })
 
-  // Known gap (workers/durable-objects/batch-job/preparation.ts): a record longer than the 16 MiB
-  // read window fails the whole job (InvalidManifest) instead of that one row (InvalidManifestRow,
-  // §6). Flip to it() once preparation skips past such a record.
-  it.fails('fails a 20 MB row as one InvalidManifestRow task, running the rows around it', async () => {
+  // A record longer than preparation's 16 MiB window is one failed row (§6), not a failed job.
+  it('fails a 20 MB row as one InvalidManifestRow task, running the rows around it', async () => {
     const dir = unique('bad-rows-big')
     await env.DEMO_BUCKET.put(`${dir}/good`, 'x')
     const key = `${dir}/manifest.csv`

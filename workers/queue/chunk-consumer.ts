@@ -5,6 +5,8 @@ import { decodeManifestRange, parseManifestRecords } from '../../shared/manifest
 import { reportCsvRow, type TaskResult } from '../../shared/report/report-csv.ts'
 import { parseWith } from '../../shared/schemas/issues.ts'
 import type { Operation } from '../../shared/schemas/operation.ts'
+import type { BatchJob } from '../durable-objects/batch-job.ts'
+import { MAX_WINDOW_BYTES } from '../durable-objects/batch-job/preparation.ts'
 import type { ChunkResult, ChunkTask } from '../durable-objects/batch-job/types.ts'
 import { accounts, resolveAccount } from '../runtime/config.ts'
 
@@ -118,10 +120,21 @@ async function runChunk(env: Env, msg: ChunkMessageBody, deliveries: number): Pr
   // had its tasks applied already: its operations start as retries, so that the adapters check
   // state (a move whose source is gone but whose destination is there was done) before failing them.
   const engine = { ...jobEngineOptions(resolved.account.engine), firstAttempt: task.leases > 1 || deliveries > 1 ? 2 : 1 }
+  // Only a single record longer than preparation's largest window makes a chunk this long (§6: a
+  // row that cannot be parsed is a failed task): fail it from its first KiB instead of reading it.
+  if (task.end - task.start > MAX_WINDOW_BYTES) return job.completeChunk(task.chunkId, await oversizedRow(task, adapter, job)).then(() => {})
   const bytes = task.source
     ? await adapter.objects!.readRange(task.source.bucket, task.source.key, task.start, task.end)
     : await job.readInlineBytes(task.start, task.end)
   await job.completeChunk(task.chunkId, await runTasks(task, decodeManifestRange(bytes, task.start, task.firstRow), adapter, engine))
+}
+
+async function oversizedRow(task: ChunkTask, adapter: Parameters<typeof executeOperations>[0], job: DurableObjectStub<BatchJob>): Promise<ChunkResult> {
+  const head = task.source ? await adapter.objects!.readRange(task.source.bucket, task.source.key, task.start, task.start + 1024) : await job.readInlineBytes(task.start, task.start + 1024)
+  const text = new TextDecoder().decode(head)
+  const message = `row ${task.firstRow}: the row is longer than ${MAX_WINDOW_BYTES} bytes (${task.end - task.start}): ${text}…`
+  const failedLines = reportCsvRow({ bucket: '', key: '', status: 'failed', errorCode: 'InvalidManifestRow', httpStatus: 400, message })
+  return { succeeded: 0, failed: 1, succeededLines: '', failedLines, failureCodes: { InvalidManifestRow: 1 } }
 }
 
 /** Parses the chunk's rows, runs the valid ones, and turns every row into exactly one report line. */

@@ -26,7 +26,9 @@ export function chunkSubrequests(provider: string, op: string, rows: number): nu
 
 const WINDOW_BYTES = 1024 * 1024
 /** A record longer than this cannot be cut into a chunk; such a manifest fails. */
-const MAX_WINDOW_BYTES = 16 * 1024 * 1024
+export const MAX_WINDOW_BYTES = 16 * 1024 * 1024
+/** How far a single over-long record is scanned for its end before the manifest is given up on. */
+const MAX_RECORD_SCAN_BYTES = 1024 * 1024 * 1024
 
 export interface ManifestSource {
   size: number
@@ -87,7 +89,20 @@ export async function prepareStep(sql: SqlStorage, source: ManifestSource, opts:
       offset = last
       window = WINDOW_BYTES
     } else {
-      return { done: false, error: `a manifest record starting at byte ${offset} is longer than ${MAX_WINDOW_BYTES} bytes` }
+      // One record longer than the largest window: scan on for its end without keeping its bytes,
+      // and make it a chunk of its own, which the consumer fails as one row without reading it.
+      const scanner = new RecordScanner(offset)
+      let pos = offset
+      let recordEnd: number | undefined
+      while (recordEnd === undefined) {
+        if (pos - offset >= MAX_RECORD_SCAN_BYTES) return { done: false, error: `a manifest record starting at byte ${offset} is longer than ${MAX_RECORD_SCAN_BYTES} bytes` }
+        const to = Math.min(source.size, pos + WINDOW_BYTES)
+        recordEnd = scanner.push(await source.read(pos, to), to === source.size)[0]
+        pos = to
+      }
+      add(offset, recordEnd, 1)
+      offset = recordEnd
+      window = WINDOW_BYTES
     }
     sql.exec('UPDATE job SET prep_offset = ?, total = ? WHERE id = 1', offset, total)
   }
