@@ -32,6 +32,10 @@ export class BatchJob extends DurableObject<Env> {
   private readonly sql: SqlStorage
   private driving: Promise<void> | null = null
   private finishing: Promise<void> | null = null
+  private pumping: Promise<void> | null = null
+  private pumpAgain = false
+  /** The last spec text read and its parse: the spec never changes after creation, and every chunk needs it. */
+  private specCache: { text: string; spec: JobSpec } | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -98,7 +102,7 @@ export class BatchJob extends DurableObject<Env> {
       await this.settle()
       return null
     }
-    const spec = JSON.parse(row.spec) as JobSpec
+    const spec = this.specOf(row)
     const location = spec.manifest.location
     return {
       jobId: spec.jobId, chunkId, account: spec.account, tenant: spec.tenant, operation: spec.operation,
@@ -261,7 +265,7 @@ export class BatchJob extends DurableObject<Env> {
   }
 
   private async prepare(): Promise<void> {
-    const spec = JSON.parse(this.row()!.spec) as JobSpec
+    const spec = this.specOf(this.row()!)
     const out = await prepareJob(this.sql, spec, this.adapter(spec))
     if (out.kind === 'failed') {
       this.addFailureReason(out.code, out.message)
@@ -277,9 +281,30 @@ export class BatchJob extends DurableObject<Env> {
    * Asks the account's scheduler for slots, leases that many pending chunks and sends them; a lost
    * send is re-driven when its lease expires. Pausing jobs only report what they still hold.
    */
-  private async pump(): Promise<void> {
+  private pump(): Promise<void> {
+    // Chunks completing together (a consumer invocation runs several) each ask for a pump: one runs
+    // at a time, and one more round follows for those that asked meanwhile, so the scheduler sees
+    // one request for all the slots they freed, and two rounds never lease on the same count.
+    if (this.pumping) {
+      this.pumpAgain = true
+      return this.pumping
+    }
+    this.pumping = (async () => {
+      try {
+        do {
+          this.pumpAgain = false
+          await this.pumpOnce()
+        } while (this.pumpAgain)
+      } finally {
+        this.pumping = null
+      }
+    })()
+    return this.pumping
+  }
+
+  private async pumpOnce(): Promise<void> {
     const row = this.row()!
-    const spec = JSON.parse(row.spec) as JobSpec
+    const spec = this.specOf(row)
     const leased = this.count('leased')
     const account = this.accountOf(spec)
     const capacity = account?.chunksInFlight ?? DEFAULT_CHUNKS_IN_FLIGHT
@@ -303,7 +328,7 @@ export class BatchJob extends DurableObject<Env> {
 
   private async finish(status: 'Completing' | 'Cancelling' | 'Failing'): Promise<void> {
     const row = this.row()!
-    const spec = JSON.parse(row.spec) as JobSpec
+    const spec = this.specOf(row)
     if (spec.report.enabled && row.succeeded + row.failed > 0 && !row.report_done) {
       try {
         await buildReport(this.sql, spec, this.adapter(spec)?.objects, new Date())
@@ -334,11 +359,11 @@ export class BatchJob extends DurableObject<Env> {
   }
 
   private scheduler() {
-    return this.env.SCHEDULERS.getByName((JSON.parse(this.row()!.spec) as JobSpec).account)
+    return this.env.SCHEDULERS.getByName(this.specOf(this.row()!).account)
   }
 
   private jobId(): string {
-    return (JSON.parse(this.row()!.spec) as JobSpec).jobId
+    return this.specOf(this.row()!).jobId
   }
 
   private addFailureReason(failureCode: string, failureReason: string): void {
@@ -348,12 +373,17 @@ export class BatchJob extends DurableObject<Env> {
   }
 
   private async index(status: JobStatus): Promise<void> {
-    const spec = JSON.parse(this.row()!.spec) as JobSpec
+    const spec = this.specOf(this.row()!)
     await this.env.TENANT_JOBS.getByName(spec.tenant).put({ jobId: spec.jobId, status, createdAt: spec.createdAt })
   }
 
   private count(state: ChunkRow['state']): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM chunk WHERE state = ?', state).one().n
+  }
+
+  private specOf(row: JobRow): JobSpec {
+    if (this.specCache?.text !== row.spec) this.specCache = { text: row.spec, spec: JSON.parse(row.spec) as JobSpec }
+    return this.specCache.spec
   }
 
   private row(): JobRow | undefined {
@@ -363,7 +393,7 @@ export class BatchJob extends DurableObject<Env> {
   private owned(tenant: string): { spec: JobSpec; row: JobRow } | null {
     const row = this.row()
     if (!row) return null
-    const spec = JSON.parse(row.spec) as JobSpec
+    const spec = this.specOf(row)
     // Another tenant's job answers exactly like a job that does not exist.
     return spec.tenant === tenant ? { spec, row } : null
   }
