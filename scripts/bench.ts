@@ -62,7 +62,7 @@ const DEFAULT_ITERATIONS: Record<'qiniu-mixed' | 'delete', number> = { 'qiniu-mi
 const SYNC_SIZES = [...DELETE_SIZES]
 /** Profiled / timed calls per CPU case at 1,000 ops (smaller batches get more). */
 const CPU_CALLS = 30
-/** The prep section uploads manifests of up to 10,000,000 rows (~360 MB) to the S3 emulator. */
+/** The jobs and prep sections upload manifests of up to 1,000,000 and 10,000,000 rows (38 and ~360 MB) to the S3 emulator. */
 const JOBS_EMULATOR_MAX_BODY = 1024 * 1024 * 1024
 
 const USAGE = `usage: node scripts/bench.ts [options]
@@ -195,7 +195,7 @@ if (sections.includes('qiniu-mixed')) needed.add('qiniu')
 if (sections.includes('delete')) for (const p of providers) if (EMULATOR_OF[p]) needed.add(EMULATOR_OF[p])
 if (sections.includes('jobs') || sections.includes('prep')) needed.add('s3')
 try {
-  emulators = await startEmulators(HOST, needed, sections.includes('prep') ? { objectStoreMaxBodyBytes: JOBS_EMULATOR_MAX_BODY } : {})
+  emulators = await startEmulators(HOST, needed, sections.includes('jobs') || sections.includes('prep') ? { objectStoreMaxBodyBytes: JOBS_EMULATOR_MAX_BODY } : {})
 } catch (e) {
   fail(e instanceof PortBusyError ? e.message : (e as Error).message)
 }

@@ -24,7 +24,7 @@ export function printJobsIntro(o: { out: (s?: string) => void; sizes: readonly n
   out(
     `method   ${o.sizes.map((k) => `${n0(k)} keys (${o.rounds(k)} round${o.rounds(k) > 1 ? 's' : ''})`).join(', ')}: the keys seeded through the ` +
       `emulator's control API, the manifest (bucket,url-encoded-key rows) uploaded to the emulator; the job polled (GET /v1/jobs/{id}) every ` +
-      `100 ms from the creation request until Complete, then checked (every task succeeded, none failed, bucket empty). Direct: the same keys ` +
+      `50 ms from the creation request until Complete, then checked (every task succeeded, none failed, bucket empty). Direct: the same keys ` +
       `re-seeded and deleted from Node by DeleteObjects of ${n0(CHUNK_KEYS)} keys (aws4fetch SigV4, Quiet), ${JOB_CHUNKS_IN_FLIGHT} in flight as the ` +
       `job keeps ${JOB_CHUNKS_IN_FLIGHT} chunks on the queue; also 1 in flight, as a diagnostic. Rounds alternate who goes first; medians` +
       `${o.warmup ? '; after an unmeasured 5,000-key warm-up of both' : ''}.`,

@@ -5,7 +5,7 @@
  * straight from Node.
  *
  *   job     the manifest object uploaded to the S3 emulator, the keys seeded through its control
- *           API, the job polled (GET /v1/jobs/{id}) every 100 ms from creation until Complete;
+ *           API, the job polled (GET /v1/jobs/{id}) every 50 ms from creation until Complete;
  *           then checked: every task succeeded, none failed, the bucket empty.
  *   direct  the same keys (re-seeded) deleted by 1,000-key DeleteObjects calls signed with
  *           aws4fetch, JOB_CHUNKS_IN_FLIGHT in flight (the job's account has that chunksInFlight;
@@ -50,7 +50,7 @@ export const JOB_ROUNDS: Record<number, number> = { 10_000: 3, 100_000: 2, 1_000
 /** The --breakdown profile's job. */
 const PROFILE_KEYS = 100_000
 const WARMUP_KEYS = 5_000
-const POLL_MS = 100
+const POLL_MS = 50
 
 const deleteKey = (i: number) => `bench/jobs/${pad(i, 7)}.bin`
 
