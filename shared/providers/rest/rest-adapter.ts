@@ -16,8 +16,15 @@ const KINDS: ReadonlySet<OpKind> = new Set<OpKind>([
 // eslint-disable-next-line no-control-regex
 const HEADER_SAFE = /^[\u0020-\u007e]*$/
 
-/** Keys whose '.' or '..' segments a URL would resolve away cannot be addressed in a path. */
-const hasDotSegment = (key: string) => key.split('/').some((s) => s === '.' || s === '..')
+/**
+ * Keys whose '.' or '..' segments a URL would resolve away cannot be addressed in a path. Checked
+ * without splitting the key (this runs for every key of a batch): a key with no '.' has none.
+ */
+const hasDotSegment = (key: string) => {
+  if (!key.includes('.')) return false
+  const padded = `/${key}/`
+  return padded.includes('/./') || padded.includes('/../')
+}
 
 /**
  * The S3-style REST adapter behind `s3`, `ctyun` and `oss`: deletes grouped into multi-delete

@@ -93,6 +93,20 @@ describe('multiDelete', () => {
   })
 })
 
+describe('dot segments', () => {
+  it('refuses exactly the keys with a "." or ".." path segment', () => {
+    const parts = ['.', '..', '...', 'a', '.a', 'a.', '', '..b']
+    const keys: string[] = []
+    for (const a of parts) for (const b of parts) for (const c of parts) keys.push(`${a}/${b}/${c}`, `${a}/${b}`, a)
+    for (const key of keys) {
+      if (key === '') continue
+      const dotted = key.split('/').some((s) => s === '.' || s === '..')
+      const refused = checkRestOperation(s3(), { op: 'delete', bucket: 'b', key } as Operation).some((i) => i.path[0] === 'key')
+      expect(refused, key).toBe(dotted)
+    }
+  })
+})
+
 describe('REST error mapping and stat', () => {
   it('maps S3 and OSS codes to the unified ones', () => {
     const code = (status: number, c?: string) => {
