@@ -1,3 +1,4 @@
+import { utf8 } from '../../crypto/encoding.ts'
 import { md5Base64 } from '../../crypto/hash.ts'
 import type { CallContext } from '../../engine/types.ts'
 import type { RestDialect } from './rest-dialect.ts'
@@ -25,7 +26,9 @@ export async function buildRestRequest(dialect: RestDialect, req: RestRequest, n
   const url = dialect.url(req.bucket, req.key, req.query)
   const headers = new Headers(req.headers)
   if (req.xml !== undefined && req.body !== undefined) throw new TypeError('a REST request takes an xml or a raw body, not both')
-  const body = req.xml ?? req.body
+  const text = req.xml ?? req.body
+  // Encoded once, for both the Content-MD5 and the request (a multi-delete body is ~50 KB).
+  const body = typeof text === 'string' ? utf8(text) : text
   if (body !== undefined) {
     headers.set('Content-Type', req.xml !== undefined ? 'application/xml' : (req.contentType ?? 'application/octet-stream'))
     // S3 and OSS require Content-MD5 on multi-delete and check it on every body they take, so a
