@@ -168,6 +168,8 @@ export async function startGateway(opts: {
   host?: string
   /** Open workerd's DevTools inspector on this port (for the --breakdown CPU profile). */
   inspectorPort?: number
+  /** The bench key's rate-limit tier (default `bulk`: counted, not throttled; `off`: no check at all). */
+  rateLimit?: string
   /** The chunk queue consumer's batch timeout in seconds, instead of wrangler.toml's. */
   queueBatchTimeoutSeconds?: number
 }): Promise<Gateway> {
@@ -209,7 +211,7 @@ export async function startGateway(opts: {
     }),
     r2Buckets: ['DEMO_BUCKET', 'BACKUP_BUCKET'],
     bindings: {
-      API_KEYS: JSON.stringify([{ sha256, tenant: 'bench', accounts: ['*'], rateLimit: 'bulk' }]),
+      API_KEYS: JSON.stringify([{ sha256, tenant: 'bench', accounts: ['*'], rateLimit: opts.rateLimit ?? 'bulk' }]),
       RATE_LIMIT_TIERS: bindings.rateLimitTiers,
       ACCOUNTS: JSON.stringify({
         qiniu: { provider: 'qiniu', accessKey: opts.accessKey, secretKey: opts.secretKey, endpoint: opts.qiniuEndpoint },

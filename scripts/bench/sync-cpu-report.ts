@@ -2,16 +2,21 @@
 import { bars } from './chart.ts'
 import { scalingJson, scalingTable } from './scaling.ts'
 import { roundSummary } from './stats.ts'
-import type { SyncCpuResult } from './sync-cpu.ts'
+import type { CpuCase, SyncCpuResult } from './sync-cpu.ts'
 
 /** The issue's goal: a 1,000-op batch within 2 ms of CPU (the Workers free plan allows 10 ms per request). */
 export const GOAL_CPU_MS_PER_1000 = 2
+/**
+ * Cases whose storage runs inside workerd itself (the local R2 account: Miniflare's R2 simulator),
+ * so that the thread's time is mostly the store's, not the Worker's: shown, not judged.
+ */
+const LOCAL_STORAGE = new Set(['r2'])
 
 export interface CpuVerdict {
   goal: string
   met: boolean
   sentence: string
-  /** JS + GC ms per 1,000 operations at the largest size, by label. */
+  /** Thread CPU ms per 1,000 operations (the marginal cost between the smallest and largest size), by label. */
   per1000: Record<string, number>
 }
 
@@ -20,57 +25,94 @@ function byLabel(r: SyncCpuResult) {
   return labels.map((label) => ({ label, cases: r.cases.filter((c) => c.label === label).sort((a, b) => a.size - b.size) }))
 }
 
+/**
+ * The growing part of a batch's CPU: the workerd thread's run time at the largest size minus at the
+ * smallest, per 1,000 operations (exact, from /proc; the per-request floor — Miniflare's entry
+ * Worker, HTTP, middleware — cancels out).
+ */
+export function marginalPer1000(cases: readonly CpuCase[]): number {
+  const a = cases[0]!
+  const b = cases[cases.length - 1]!
+  return ((b.thread.p50 - a.thread.p50) / (b.size - a.size)) * 1000
+}
+
 export function printSyncCpu(out: (s?: string) => void, r: SyncCpuResult): CpuVerdict {
   const groups = byLabel(r)
-  out(`CPU inside workerd per batch (${[...new Set(r.cases.map((c) => `${c.calls} calls at ${c.size} ops`))].join(', ')}; JS = V8 profile of the Worker's isolate, sampled every ${r.intervalUs} µs;`)
-  out(`thread = run time of workerd's thread that ran the call, unprofiled, incl. Miniflare's entry Worker and workerd's HTTP)`)
-  out(`JS + GC, ms per call (mean)`)
-  for (const l of scalingTable({ rows: groups.map((g) => ({ label: g.label, points: g.cases.map((c) => ({ size: c.size, value: c.js.totalMs })) })), value: 'ms', unit: 1000, unitName: 'ops' })) out('  ' + l)
-  out(`workerd thread, ms per call (p50)`)
+  out(`CPU inside workerd per batch (${[...new Set(r.cases.map((c) => `${c.calls} calls at ${c.size} ops`))].join(', ')})`)
+  out(`workerd thread run time per call, p50 ms (/proc schedstat of the thread that ran the call, unprofiled: the Worker's JS and the`)
+  out(`runtime's work for it, plus Miniflare's entry Worker and workerd's HTTP, which a deployed Worker does not pay for)`)
   for (const l of scalingTable({ rows: groups.map((g) => ({ label: g.label, points: g.cases.map((c) => ({ size: c.size, value: c.thread.p50 })) })), value: 'ms', unit: 1000, unitName: 'ops' })) out('  ' + l)
+  const per1000 = Object.fromEntries(groups.map((g) => [g.label, marginalPer1000(g.cases)]))
+  const floor = Object.fromEntries(groups.map((g) => [g.label, g.cases[0]!.thread.p50]))
   out()
-  // Phases of the largest batch, one column per provider.
-  const largest = groups.map((g) => g.cases[g.cases.length - 1]!)
-  const labels = largest[0]!.js.rows.map((x) => x.label)
-  const w = Math.max(...labels.map((l) => l.length)) + 2
-  out(`  JS + GC by phase, ms per call of the largest batch (${[...new Set(largest.map((c) => c.size))].join('/')} ops)`)
-  out(`  ${''.padEnd(w)}${largest.map((c) => c.label.padStart(12)).join('')}`)
-  const rows = labels
-    .map((label, i) => ({ label, values: largest.map((c) => c.js.rows[i]!.value) }))
-    .filter((x) => x.values.some((v) => v >= 0.05))
-    .sort((a, b) => Math.max(...b.values) - Math.max(...a.values))
-  for (const x of rows) out(`  ${x.label.padEnd(w)}${x.values.map((v) => v.toFixed(2).padStart(12)).join('')}`)
-  out(`  ${'total JS + GC'.padEnd(w)}${largest.map((c) => c.js.totalMs.toFixed(2).padStart(12)).join('')}`)
-  out()
-  const per1000 = Object.fromEntries(largest.map((c) => [c.label, (c.js.totalMs / c.size) * 1000]))
-  out(`  JS + GC per 1,000 operations (goal < ${GOAL_CPU_MS_PER_1000} ms)`)
+  out(`  CPU per 1,000 operations: (thread at ${groups[0]!.cases[groups[0]!.cases.length - 1]!.size} ops − thread at ${groups[0]!.cases[0]!.size} ops) ÷ the extra ops × 1,000 — what planning, checking,`)
+  out(`  signing, serialising and parsing cost per operation, the per-request floor cancelled out (goal < ${GOAL_CPU_MS_PER_1000} ms)`)
   out(
     bars(
-      largest.map((c) => ({ label: `  ${c.label}`, value: per1000[c.label]!, note: per1000[c.label]! < GOAL_CPU_MS_PER_1000 ? 'met' : 'over' })),
+      groups.map((g) => ({
+        label: `  ${g.label}`,
+        value: per1000[g.label]!,
+        note: LOCAL_STORAGE.has(g.label)
+          ? `n/a   (the thread also runs Miniflare's local R2 storage)`
+          : `${per1000[g.label]! < GOAL_CPU_MS_PER_1000 ? 'met ' : 'over'}  (floor per request ${floor[g.label]!.toFixed(2)} ms)`,
+      })),
       { unit: 'ms', width: 36 },
     ),
   )
-  const over = largest.filter((c) => per1000[c.label]! >= GOAL_CPU_MS_PER_1000)
+  const off = r.rateLimitOff
+  const on = off ? r.cases.find((c) => c.label === 's3' && c.size === off.size) : undefined
+  if (off && on)
+    out(
+      `  the per-key rate limiter (tier bulk: every request counted through the Rate Limiting binding): a ${off.size}-op S3 batch takes ` +
+        `${on.thread.p50.toFixed(2)} ms of thread time with it, ${off.thread.p50.toFixed(2)} ms with the key's rate limiting off → ${(on.thread.p50 - off.thread.p50).toFixed(2)} ms per request ` +
+        `(in Miniflare the binding is a local simulator on the same thread)`,
+    )
+  out()
+  // Phases of the largest batch, as shares of the Worker's JS time: the profiler's own cost makes
+  // its milliseconds too large (~80 µs per sample here), its proportions hold.
+  const largest = groups.map((g) => g.cases[g.cases.length - 1]!)
+  const labels = largest[0]!.js.rows.map((x) => x.label)
+  const w = Math.max(...labels.map((l) => l.length)) + 2
+  out(`  where the Worker's JS time goes in the largest batch (${[...new Set(largest.map((c) => c.size))].join('/')} ops), % of its V8 profile (sampled every ${r.intervalUs} µs)`)
+  out(`  ${''.padEnd(w)}${largest.map((c) => c.label.padStart(12)).join('')}`)
+  const pct = (c: CpuCase, i: number) => (c.js.totalMs > 0 ? (c.js.rows[i]!.value / c.js.totalMs) * 100 : 0)
+  const rows = labels
+    .map((label, i) => ({ label, values: largest.map((c) => pct(c, i)) }))
+    .filter((x) => x.values.some((v) => v >= 1))
+    .sort((a, b) => Math.max(...b.values) - Math.max(...a.values))
+  for (const x of rows) out(`  ${x.label.padEnd(w)}${x.values.map((v) => `${v.toFixed(0)}%`.padStart(12)).join('')}`)
+  out()
+  const judged = groups.filter((g) => !LOCAL_STORAGE.has(g.label))
+  const over = judged.filter((g) => per1000[g.label]! >= GOAL_CPU_MS_PER_1000)
   const met = over.length === 0
-  const list = largest.map((c) => `${c.label} ${per1000[c.label]!.toFixed(2)}`).join(', ')
+  const judgedLargest = largest.filter((c) => !LOCAL_STORAGE.has(c.label))
+  const list = judged.map((g) => `${g.label} ${per1000[g.label]!.toFixed(2)}`).join(', ')
   const sentence =
-    `CPU: the Worker's JS + GC per 1,000 operations (V8 profile inside workerd) is ${list} ms; ` +
-    (met ? `every batch is under the ${GOAL_CPU_MS_PER_1000} ms goal.` : `the ${GOAL_CPU_MS_PER_1000} ms goal is missed by ${over.map((c) => c.label).join(', ')}.`)
-  return { goal: `Worker CPU < ${GOAL_CPU_MS_PER_1000} ms per 1,000 operations`, met, sentence, per1000 }
+    `CPU: per 1,000 operations the Worker's thread spends ${list} ms (exact, /proc), on top of a per-request floor of ` +
+    `${Math.min(...Object.values(floor)).toFixed(1)}–${Math.max(...Object.values(floor)).toFixed(1)} ms that Miniflare's entry Worker and HTTP inflate; ` +
+    (met ? `every provider is under the ${GOAL_CPU_MS_PER_1000} ms goal.` : `the ${GOAL_CPU_MS_PER_1000} ms goal is missed by ${over.map((g) => g.label).join(', ')}.`) +
+    ` A whole request of the largest batch took ${Math.min(...judgedLargest.map((c) => c.thread.p50)).toFixed(1)}–${Math.max(...judgedLargest.map((c) => c.thread.p50)).toFixed(1)} ms of thread time ` +
+    `(the free plan allows 10 ms of CPU per request).`
+  return { goal: `Worker CPU < ${GOAL_CPU_MS_PER_1000} ms per 1,000 operations`, met, sentence, per1000: Object.fromEntries(judged.map((g) => [g.label, per1000[g.label]!])) }
 }
 
 export function syncCpuJson(r: SyncCpuResult) {
   return {
     calls: r.calls,
     intervalUs: r.intervalUs,
+    ...(r.rateLimitOff
+      ? { rateLimiter: { size: r.rateLimitOff.size, threadP50MsWithout: r.rateLimitOff.thread.p50, threadP50MsWith: r.cases.find((c) => c.label === 's3' && c.size === r.rateLimitOff!.size)?.thread.p50 ?? null } }
+      : {}),
     method:
-      'js: V8 CPU profile of the Worker isolate (samples capped at 3× the median interval so waits are not counted), mean per call; ' +
-      "thread: /proc schedstat run time of workerd's busiest thread across each unprofiled call",
+      "thread: /proc schedstat run time of workerd's busiest thread across each unprofiled call (p50); cpuMsPer1000Ops: " +
+      '(thread at the largest size − at the smallest) ÷ the extra operations × 1,000; profiledJsMs and phases: V8 CPU profile of the ' +
+      'Worker isolate (samples capped at 3× the median interval), inflated by the profiler itself — read its phases as shares',
     byLabel: Object.fromEntries(
       byLabel(r).map((g) => [
         g.label,
         {
-          jsMs: scalingJson(g.cases.map((c) => ({ size: c.size, value: c.js.totalMs })), 1000),
+          cpuMsPer1000Ops: Math.round(marginalPer1000(g.cases) * 1000) / 1000,
+          profiledJsMs: scalingJson(g.cases.map((c) => ({ size: c.size, value: c.js.totalMs })), 1000),
           threadMsP50: scalingJson(g.cases.map((c) => ({ size: c.size, value: c.thread.p50 })), 1000),
           cases: g.cases.map((c) => ({ size: c.size, jsMs: c.js.totalMs, phases: c.js.rows.filter((x) => x.value > 0), thread: roundSummary(c.thread) })),
         },

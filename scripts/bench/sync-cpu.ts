@@ -34,6 +34,11 @@ export interface CpuCase {
 
 export interface SyncCpuResult {
   cases: CpuCase[]
+  /**
+   * The per-key rate limiter's price: the smallest S3 batch on a gateway whose key has rate limiting
+   * off, against the same batch in `cases` (the bench key's tier, bulk, counts every request).
+   */
+  rateLimitOff?: CpuCase
   /** Calls per case at the largest size (smaller batches: more, see callsFor). */
   calls: number
   /** Sampling interval of the profiler, µs. */
@@ -92,7 +97,7 @@ export async function runSyncCpu(o: {
       accounts: gatewayAccounts(o.urls),
       inspectorPort,
     })
-    const gw = g
+    const gw: Gateway = g
     const pid = workerdPids()[0]
     if (pid === undefined) throw new Error('cannot find the workerd process (no /proc?)')
     const cases: CpuCase[] = []
@@ -141,7 +146,44 @@ export async function runSyncCpu(o: {
         })
       }
     }
-    return { cases, calls: o.calls, intervalUs }
+    let rateLimitOff: CpuCase | undefined
+    if (o.providers.includes('s3') && o.urls.s3) {
+      await g.close()
+      g = undefined
+      const size = Math.min(...o.sizes)
+      g = await startGateway({
+        root: o.root,
+        script: o.script,
+        qiniuEndpoint: o.urls.qiniu ?? `http://${o.host}`,
+        accessKey: o.qiniuAccessKey,
+        secretKey: o.qiniuSecretKey,
+        accounts: gatewayAccounts(o.urls),
+        inspectorPort,
+        rateLimit: 'off',
+      })
+      const off = g
+      const offPid = workerdPids()[0]!
+      const rig = await makeRig('s3', o.urls, off, size)
+      const call = async () => {
+        const problems = checkGatewayDeletes(await off.batch(TARGET.s3.account, rig.operations))
+        if (problems.length) throw new Error(`cpu, s3 ${size} ops, rate limiting off: ${problems.join('; ')}`)
+      }
+      for (let i = 0; i < o.warmup; i++) {
+        await rig.seed()
+        await call()
+      }
+      const calls = callsFor(size)
+      o.log(`  cpu: s3, ${size} ops, rate limiting off, ${calls} calls ...\n`)
+      const thread = await threadCpu(offPid, calls, rig.seed, call)
+      const profile = await profileWorker(inspectorPort, async () => {
+        for (let i = 0; i < calls; i++) {
+          await rig.seed()
+          await call()
+        }
+      }, intervalUs)
+      rateLimitOff = { label: 's3 (rate limiting off)', size, calls, js: await attribute(profile, o.script, calls), thread }
+    }
+    return { cases, calls: o.calls, intervalUs, ...(rateLimitOff ? { rateLimitOff } : {}) }
   } finally {
     await g?.close().catch(() => {})
   }
