@@ -35,9 +35,8 @@ import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { DELETE_PROVIDERS, DELETE_SIZES, EMULATOR_OF, gatewayAccounts, makeRig, runDeleteSection, type DeleteProvider } from './bench/delete.ts'
-import { deleteResultJson, deleteScalingJson, figures, printDeleteReport, printDeleteScaling, type ProviderFigures } from './bench/delete-report.ts'
-import { formatDeleteBreakdown, runDeleteBreakdown, type DeleteBreakdown } from './bench/delete-breakdown.ts'
+import { DELETE_PROVIDERS, DELETE_SIZES, EMULATOR_OF, gatewayAccounts, type DeleteProvider } from './bench/delete.ts'
+import { runDeleteSections } from './bench/delete-section.ts'
 import { PortBusyError, startEmulators, type EmulatorKind, type Emulators } from './bench/emulators.ts'
 import { bundleWorker, startGateway, type Gateway } from './bench/gateway.ts'
 import { jobsAccounts } from './bench/jobs-api.ts'
@@ -45,10 +44,7 @@ import { JOB_ROUNDS, JOB_SIZES, runJobsSection } from './bench/jobs.ts'
 import { jobsResultJson, printJobsIntro, printJobsReport } from './bench/jobs-report.ts'
 import { PREP_SIZES, runPrepSection } from './bench/prep.ts'
 import { prepResultJson, printPrepIntro, printPrepReport } from './bench/prep-report.ts'
-import { median, Progress } from './bench/progress.ts'
 import { qiniuMixedWorkload, runQiniuMixed } from './bench/qiniu-mixed.ts'
-import { runSyncCpu } from './bench/sync-cpu.ts'
-import { printSyncCpu, syncCpuJson } from './bench/sync-cpu-report.ts'
 import { printGoals, type GoalLine } from './bench/goals.ts'
 import { QINIU_CREDENTIALS } from '../test/fixtures/qiniu-credentials.ts'
 
@@ -169,7 +165,6 @@ let gateway: Gateway | undefined
 /** Gateways the sections start besides the main one (each its own workerd). */
 const extraGateways: Gateway[] = []
 let bundleDir: string | undefined
-let progress: Progress | undefined
 let cleaning: Promise<void> | undefined
 const cleanup = () =>
   (cleaning ??= (async () => {
@@ -185,7 +180,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 async function abort(message: string): Promise<never> {
-  progress?.done()
   await cleanup()
   fail(message)
 }
@@ -261,97 +255,24 @@ if (sections.includes('qiniu-mixed')) {
 
 // ------------------------------------------------------------------ section: delete (+ sync CPU)
 if (sections.includes('delete')) {
-  const n = iterations('delete')
-  out(`== delete: batches deleting ${SYNC_SIZES.join(', ')} existing keys, per provider, gateway vs direct`)
-  out(`providers ${providers.join(', ')}`)
-  out(
-    `method   per size, ${WARMUP} warm-up + ${n} measured calls each; every round visits every provider, gateway and direct interleaved ` +
-      `(order alternating); the bucket re-seeded before every call and checked empty after it, outside the timed region`,
-  )
-  out()
-  const g = gateway
-  const bySize: Array<{ size: number; figs: ProviderFigures[] }> = []
-  let last: Record<string, unknown> | undefined
-  let breakdown: DeleteBreakdown | undefined
-  for (const size of SYNC_SIZES) {
-    const rigs = await Promise.all(providers.map((p) => makeRig(p, urls, g, size))).catch((e: Error) => abort(e.message))
-    process.stderr.write(`delete: ${size} keys per batch\n`)
-    progress = new Progress(WARMUP + n, process.stderr)
-    const samples = await runDeleteSection({
-      rigs,
-      gateway,
-      iterations: n,
-      warmup: WARMUP,
-      abort,
-      onRound: (_i, warm, s) =>
-        progress!.tick(
-          warm ? 'warm-up' : 'measuring',
-          'p50 g/d ms: ' + rigs.map((r) => `${r.provider} ${median(s[r.provider]!.gateway)}/${r.direct ? median(s[r.provider]!.direct) : '–'}`).join(', '),
-        ),
-    })
-    progress.done()
-    progress = undefined
-    const figs = figures(rigs, samples, GOAL_ADDED)
-    bySize.push({ size, figs })
-    if (size !== SYNC_SIZES[SYNC_SIZES.length - 1]) continue
-    // The largest size is the headline: its full report.
-    if (args.breakdown) {
-      process.stderr.write('breakdown: timing against an instant fake upstream ...\n')
-      breakdown = await runDeleteBreakdown({
-        root: ROOT,
-        script: bundle.script,
-        host: HOST,
-        qiniuAccessKey: 'qn-test-ak',
-        qiniuSecretKey: QINIU_CREDENTIALS['qn-test-ak']!,
-        rigs,
-        urls,
-        gateway,
-        rounds: Math.min(n, 20),
-        log: (s) => process.stderr.write(s),
-      }).catch((e: Error) => abort(`breakdown failed: ${e.stack ?? e.message}`))
-    }
-    printDeleteReport({ out, rigs, figs, samples, iterations: n, goalAdded: GOAL_ADDED })
-    if (breakdown) {
-      out()
-      for (const line of formatDeleteBreakdown(breakdown)) out(line)
-    }
-    const { benchmark: _b, ...rest } = deleteResultJson({ rigs, figs, samples, iterations: n, warmup: WARMUP, emulatorHost: HOST, goalAdded: GOAL_ADDED })
-    last = rest
-    for (const f of figs)
-      if (f.ratio && f.added)
-        goals.push({
-          section: 'sync',
-          goal: `added latency < ${GOAL_ADDED * 100}% (1,000-op batch, p50 and p95)`,
-          subject: `${f.provider} delete`,
-          figure: `+${f.added.p50.toFixed(1)} ms (${f.ratio.p50.toFixed(2)}×)`,
-          met: f.met === true,
-        })
-  }
-  out()
-  printDeleteScaling(out, bySize)
-  out()
-
-  // The Worker's CPU inside workerd, every provider and size (and the mixed batch).
-  process.stderr.write('cpu: the Worker in a workerd of its own, inspector open ...\n')
-  const cpu = await runSyncCpu({
+  const d = await runDeleteSections({
     root: ROOT,
     script: bundle.script,
     host: HOST,
     urls,
-    qiniuAccessKey: 'qn-test-ak',
-    qiniuSecretKey: QINIU_CREDENTIALS['qn-test-ak']!,
+    gateway,
     providers,
     sizes: SYNC_SIZES,
-    mixedSizes: sections.includes('qiniu-mixed') ? SYNC_SIZES : [],
-    calls: QUICK ? 10 : CPU_CALLS,
+    iterations: iterations('delete'),
     warmup: WARMUP,
-    log: (s) => process.stderr.write(s),
-  }).catch((e: Error) => abort(`cpu: ${e.stack ?? e.message}`))
-  const cpuVerdict = printSyncCpu(out, cpu)
-  out(`verdict  ${cpuVerdict.sentence}`)
-  for (const [label, ms] of Object.entries(cpuVerdict.per1000))
-    goals.push({ section: 'sync', goal: cpuVerdict.goal, subject: label, figure: `${ms.toFixed(2)} ms`, met: ms < 2 })
-  results['delete'] = { ...last, scaling: deleteScalingJson(bySize), ...(breakdown ? { breakdown } : {}), cpu: syncCpuJson(cpu) }
+    goalAdded: GOAL_ADDED,
+    breakdown: args.breakdown,
+    cpu: { calls: QUICK ? 10 : CPU_CALLS, mixedSizes: sections.includes('qiniu-mixed') ? SYNC_SIZES : [] },
+    out,
+    abort,
+  })
+  results['delete'] = d.json
+  goals.push(...d.goals)
   out()
 }
 
