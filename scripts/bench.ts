@@ -56,8 +56,8 @@ const SECTIONS = ['qiniu-mixed', 'delete', 'jobs', 'prep'] as const
 type Section = (typeof SECTIONS)[number]
 const DEFAULT_ITERATIONS: Record<'qiniu-mixed' | 'delete', number> = { 'qiniu-mixed': 40, delete: 30 }
 const SYNC_SIZES = [...DELETE_SIZES]
-/** Profiled / timed calls per CPU case at 1,000 ops (smaller batches get more). */
-const CPU_CALLS = 30
+/** Rounds of the CPU measurement (one call at each size) and calls profiled at 1,000 ops. */
+const CPU_CALLS = 100
 /** The jobs and prep sections upload manifests of up to 1,000,000 and 10,000,000 rows (38 and ~360 MB) to the S3 emulator. */
 const JOBS_EMULATOR_MAX_BODY = 1024 * 1024 * 1024
 
@@ -267,7 +267,7 @@ if (sections.includes('delete')) {
     warmup: WARMUP,
     goalAdded: GOAL_ADDED,
     breakdown: args.breakdown,
-    cpu: { calls: QUICK ? 10 : CPU_CALLS, mixedSizes: sections.includes('qiniu-mixed') ? SYNC_SIZES : [] },
+    cpu: { calls: QUICK ? 20 : CPU_CALLS, mixedSizes: sections.includes('qiniu-mixed') ? SYNC_SIZES : [] },
     out,
     abort,
   })

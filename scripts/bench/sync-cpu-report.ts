@@ -38,7 +38,7 @@ export function marginalPer1000(cases: readonly CpuCase[]): number {
 
 export function printSyncCpu(out: (s?: string) => void, r: SyncCpuResult): CpuVerdict {
   const groups = byLabel(r)
-  out(`CPU inside workerd per batch (${[...new Set(r.cases.map((c) => `${c.calls} calls at ${c.size} ops`))].join(', ')})`)
+  out(`CPU inside workerd per batch (${r.calls} rounds of one call at each size, sizes interleaved; then ${r.calls} calls of the largest under the V8 profiler)`)
   out(`workerd thread run time per call, p50 ms (/proc schedstat of the thread that ran the call, unprofiled: the Worker's JS and the`)
   out(`runtime's work for it, plus Miniflare's entry Worker and workerd's HTTP, which a deployed Worker does not pay for)`)
   for (const l of scalingTable({ rows: groups.map((g) => ({ label: g.label, points: g.cases.map((c) => ({ size: c.size, value: c.thread.p50 })) })), value: 'ms', unit: 1000, unitName: 'ops' })) out('  ' + l)
@@ -71,11 +71,11 @@ export function printSyncCpu(out: (s?: string) => void, r: SyncCpuResult): CpuVe
   // Phases of the largest batch, as shares of the Worker's JS time: the profiler's own cost makes
   // its milliseconds too large (~80 µs per sample here), its proportions hold.
   const largest = groups.map((g) => g.cases[g.cases.length - 1]!)
-  const labels = largest[0]!.js.rows.map((x) => x.label)
+  const labels = largest[0]!.js?.rows.map((x) => x.label) ?? []
   const w = Math.max(...labels.map((l) => l.length)) + 2
   out(`  where the Worker's JS time goes in the largest batch (${[...new Set(largest.map((c) => c.size))].join('/')} ops), % of its V8 profile (sampled every ${r.intervalUs} µs)`)
   out(`  ${''.padEnd(w)}${largest.map((c) => c.label.padStart(12)).join('')}`)
-  const pct = (c: CpuCase, i: number) => (c.js.totalMs > 0 ? (c.js.rows[i]!.value / c.js.totalMs) * 100 : 0)
+  const pct = (c: CpuCase, i: number) => (c.js && c.js.totalMs > 0 ? (c.js.rows[i]!.value / c.js.totalMs) * 100 : 0)
   const rows = labels
     .map((label, i) => ({ label, values: largest.map((c) => pct(c, i)) }))
     .filter((x) => x.values.some((v) => v >= 1))
@@ -105,16 +105,20 @@ export function syncCpuJson(r: SyncCpuResult) {
       : {}),
     method:
       "thread: /proc schedstat run time of workerd's busiest thread across each unprofiled call (p50); cpuMsPer1000Ops: " +
-      '(thread at the largest size − at the smallest) ÷ the extra operations × 1,000; profiledJsMs and phases: V8 CPU profile of the ' +
+      '(thread at the largest size − at the smallest) ÷ the extra operations × 1,000; sizes interleaved round by round; profiledJsMs and phases ' +
+      '(largest size): V8 CPU profile of the ' +
       'Worker isolate (samples capped at 3× the median interval), inflated by the profiler itself — read its phases as shares',
     byLabel: Object.fromEntries(
       byLabel(r).map((g) => [
         g.label,
         {
           cpuMsPer1000Ops: Math.round(marginalPer1000(g.cases) * 1000) / 1000,
-          profiledJsMs: scalingJson(g.cases.map((c) => ({ size: c.size, value: c.js.totalMs })), 1000),
           threadMsP50: scalingJson(g.cases.map((c) => ({ size: c.size, value: c.thread.p50 })), 1000),
-          cases: g.cases.map((c) => ({ size: c.size, jsMs: c.js.totalMs, phases: c.js.rows.filter((x) => x.value > 0), thread: roundSummary(c.thread) })),
+          cases: g.cases.map((c) => ({
+            size: c.size,
+            thread: roundSummary(c.thread),
+            ...(c.js ? { profiledJsMs: c.js.totalMs, phases: c.js.rows.filter((x) => x.value > 0) } : {}),
+          })),
         },
       ]),
     ),

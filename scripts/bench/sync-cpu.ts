@@ -26,8 +26,8 @@ export interface CpuCase {
   label: string
   size: number
   calls: number
-  /** The Worker's JS + GC per call, by phase (V8 profile). */
-  js: Attribution
+  /** The Worker's JS + GC per call, by phase (V8 profile; the largest size only). */
+  js?: Attribution
   /** workerd's busiest thread, ms per call (unprofiled). */
   thread: Summary
 }
@@ -39,7 +39,7 @@ export interface SyncCpuResult {
    * off, against the same batch in `cases` (the bench key's tier, bulk, counts every request).
    */
   rateLimitOff?: CpuCase
-  /** Calls per case at the largest size (smaller batches: more, see callsFor). */
+  /** Rounds of the thread measurement (one call of every size each), and calls profiled at the largest size. */
   calls: number
   /** Sampling interval of the profiler, µs. */
   intervalUs: number
@@ -47,26 +47,36 @@ export interface SyncCpuResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+interface Probe {
+  size: number
+  seed: () => Promise<void>
+  call: () => Promise<void>
+}
+
 /**
- * `calls` calls (after `warmup`), each preceded by `seed`: run time of every workerd thread across
- * each call; the thread that ran most over all calls is the Worker's.
+ * `rounds` rounds, each making one call of every probe (sizes interleaved, so that a change in the
+ * machine's state between rounds weighs on every size alike), each call preceded by its seed:
+ * the run time of every workerd thread across each call. The thread that ran most over all calls
+ * is the Worker's; per probe, its run time per call.
  */
-async function threadCpu(pid: number, calls: number, seed: () => Promise<void>, call: () => Promise<void>): Promise<Summary> {
-  const perCall: Array<Map<number, number>> = []
-  for (let i = 0; i < calls; i++) {
-    await seed()
-    await sleep(3)
-    const before = threadRunNs(pid)
-    await call()
-    // What the Worker does after answering (waitUntil: the access log, the rate limiter's count).
-    await sleep(3)
-    const after = threadRunNs(pid)
-    perCall.push(new Map([...after].map(([tid, ns]) => [tid, ns - (before.get(tid) ?? 0)])))
+async function threadCpu(pid: number, rounds: number, probes: readonly Probe[]): Promise<Summary[]> {
+  const perCall: Array<Array<Map<number, number>>> = probes.map(() => [])
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, p] of probes.entries()) {
+      await p.seed()
+      await sleep(2)
+      const before = threadRunNs(pid)
+      await p.call()
+      // What the Worker does after answering (waitUntil: the access log, the rate limiter's count).
+      await sleep(2)
+      const after = threadRunNs(pid)
+      perCall[i]!.push(new Map([...after].map(([tid, ns]) => [tid, ns - (before.get(tid) ?? 0)])))
+    }
   }
   const totals = new Map<number, number>()
-  for (const m of perCall) for (const [tid, ns] of m) totals.set(tid, (totals.get(tid) ?? 0) + ns)
-  const busiest = [...totals].sort((a, b) => b[1] - a[1])[0]?.[0]
-  return summarise(perCall.map((m) => (m.get(busiest ?? -1) ?? 0) / 1e6))
+  for (const calls of perCall) for (const m of calls) for (const [tid, ns] of m) totals.set(tid, (totals.get(tid) ?? 0) + ns)
+  const busiest = [...totals].sort((a, b) => b[1] - a[1])[0]?.[0] ?? -1
+  return perCall.map((calls) => summarise(calls.map((m) => (m.get(busiest) ?? 0) / 1e6)))
 }
 
 export async function runSyncCpu(o: {
@@ -101,50 +111,67 @@ export async function runSyncCpu(o: {
     const pid = workerdPids()[0]
     if (pid === undefined) throw new Error('cannot find the workerd process (no /proc?)')
     const cases: CpuCase[] = []
-    // Small batches cost little each: more calls keep their profiles as well sampled as the large ones'.
-    const callsFor = (size: number) => Math.max(o.calls, Math.min(200, Math.round((o.calls * 1000) / size / 4)))
-    const measure = async (label: string, size: number, seed: () => Promise<void>, call: () => Promise<void>) => {
-      const calls = callsFor(size)
-      o.log(`  cpu: ${label}, ${size} ops, ${calls} calls unprofiled then ${calls} profiled ...\n`)
-      for (let i = 0; i < o.warmup; i++) {
-        await seed()
-        await call()
-      }
-      const thread = await threadCpu(pid, calls, seed, call)
+    /**
+     * One label's sizes: the thread's run time over `o.calls` interleaved rounds, then a V8 profile
+     * of the largest size alone (its phases; the profiler's own cost would blur a comparison).
+     */
+    const measure = async (label: string, probes: Probe[]) => {
+      o.log(`  cpu: ${label}, ${probes.map((p) => p.size).join('/')} ops interleaved, ${o.calls} rounds, then a profile of ${o.calls} calls at ${probes[probes.length - 1]!.size} ...\n`)
+      for (let i = 0; i < o.warmup; i++)
+        for (const p of probes) {
+          await p.seed()
+          await p.call()
+        }
+      const threads = await threadCpu(pid, o.calls, probes)
+      const largest = probes[probes.length - 1]!
       const profile = await profileWorker(
         inspectorPort,
         async () => {
-          for (let i = 0; i < calls; i++) {
-            await seed()
-            await call()
+          for (let i = 0; i < o.calls; i++) {
+            await largest.seed()
+            await largest.call()
           }
         },
         intervalUs,
       )
-      cases.push({ label, size, calls, js: await attribute(profile, o.script, calls), thread })
+      const js = await attribute(profile, o.script, o.calls)
+      probes.forEach((p, i) => cases.push({ label, size: p.size, calls: o.calls, ...(p === largest ? { js } : {}), thread: threads[i]! }))
     }
     for (const provider of o.providers) {
+      const account = TARGET[provider].account
+      const probes: Probe[] = []
       for (const size of o.sizes) {
         const rig = await makeRig(provider, o.urls, gw, size)
-        const account = TARGET[provider].account
-        await measure(provider, size, rig.seed, async () => {
-          const r = await gw.batch(account, rig.operations)
-          const problems = checkGatewayDeletes(r)
-          if (problems.length) throw new Error(`cpu, ${provider} ${size} ops: ${problems.join('; ')}`)
+        probes.push({
+          size,
+          seed: rig.seed,
+          call: async () => {
+            const problems = checkGatewayDeletes(await gw.batch(account, rig.operations))
+            if (problems.length) throw new Error(`cpu, ${provider} ${size} ops: ${problems.join('; ')}`)
+          },
         })
       }
+      await measure(provider, probes)
     }
-    if (o.urls.qiniu) {
-      for (const size of o.mixedSizes) {
-        const w = buildWorkload(size)
-        await seedBucket(o.urls.qiniu, BUCKET, w.seed)
-        await seedBucket(o.urls.qiniu, SCRATCH_BUCKET, [])
-        // The mix is repeatable as it stands (copies overwrite, deletes name missing keys): no re-seeding.
-        await measure('qiniu-mixed', size, async () => {}, async () => {
-          const r = await gw.batch('qiniu', w.operations)
-          if (r.problems.length) throw new Error(`cpu, mixed Qiniu batch of ${size}: ${r.problems.join('; ')}`)
-        })
-      }
+    if (o.urls.qiniu && o.mixedSizes.length) {
+      // Every size's objects at once (their seeds are prefixes of one another but for the keys a
+      // larger mix deletes): the mix is then repeatable as it stands (copies overwrite, deletes name
+      // missing keys), with no re-seeding between calls.
+      const workloads = o.mixedSizes.map((n) => buildWorkload(n))
+      const seed = new Map(workloads.flatMap((w) => w.seed.map((x) => [x.key, x] as const)))
+      await seedBucket(o.urls.qiniu, BUCKET, [...seed.values()])
+      await seedBucket(o.urls.qiniu, SCRATCH_BUCKET, [])
+      await measure(
+        'qiniu-mixed',
+        workloads.map((w) => ({
+          size: w.operations.length,
+          seed: async () => {},
+          call: async () => {
+            const r = await gw.batch('qiniu', w.operations)
+            if (r.problems.length) throw new Error(`cpu, mixed Qiniu batch of ${w.operations.length}: ${r.problems.join('; ')}`)
+          },
+        })),
+      )
     }
     let rateLimitOff: CpuCase | undefined
     if (o.providers.includes('s3') && o.urls.s3) {
@@ -172,16 +199,9 @@ export async function runSyncCpu(o: {
         await rig.seed()
         await call()
       }
-      const calls = callsFor(size)
-      o.log(`  cpu: s3, ${size} ops, rate limiting off, ${calls} calls ...\n`)
-      const thread = await threadCpu(offPid, calls, rig.seed, call)
-      const profile = await profileWorker(inspectorPort, async () => {
-        for (let i = 0; i < calls; i++) {
-          await rig.seed()
-          await call()
-        }
-      }, intervalUs)
-      rateLimitOff = { label: 's3 (rate limiting off)', size, calls, js: await attribute(profile, o.script, calls), thread }
+      o.log(`  cpu: s3, ${size} ops, rate limiting off, ${o.calls} calls ...\n`)
+      const [thread] = await threadCpu(offPid, o.calls, [{ size, seed: rig.seed, call }])
+      rateLimitOff = { label: 's3 (rate limiting off)', size, calls: o.calls, thread: thread! }
     }
     return { cases, calls: o.calls, intervalUs, ...(rateLimitOff ? { rateLimitOff } : {}) }
   } finally {
