@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { canonicalJson } from '../../../shared/canonical-json.ts'
 import { sha256Hex } from '../../../shared/crypto/hash.ts'
 import { BatchRequest } from '../../../shared/schemas/batch.ts'
+import { fastBatchRequest } from '../../../shared/schemas/batch-fast.ts'
 import { planBatch, runBatch } from '../../runtime/batch.ts'
 import type { AppEnv } from '../app-env.ts'
 import { problems, ProblemError } from '../problem.ts'
@@ -12,7 +13,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/
 
 /** `POST /v1/batch` (§5): one unified batch, answered with one result per operation. */
 export const batch = new Hono<AppEnv>()
-  .post('/', validateJson(BatchRequest), async (c) => {
+  .post('/', validateJson(BatchRequest, fastBatchRequest), async (c) => {
     const { account, operations } = c.req.valid('json')
     const principal = c.get('principal')
     const key = c.req.header('Idempotency-Key')
