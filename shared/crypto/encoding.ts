@@ -53,12 +53,20 @@ export function toBase64Url(data: ArrayBuffer | Uint8Array): string {
 // 1,000-op Qiniu batch). 171 UTF-16 units take at most 513 bytes.
 const SHORT = 171
 const scratch = new Uint8Array(3 * SHORT)
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/
 
 /**
  * {@link toBase64Url} of a string's UTF-8 bytes (as TextEncoder writes them: an unpaired
  * surrogate becomes U+FFFD), encoded in place for short strings.
  */
 export function utf8ToBase64Url(s: string): string {
+  // ASCII text is its own UTF-8 and its own binary string: btoa (native) encodes it in one call,
+  // ~2× cheaper in workerd than the table pass, whose string concatenations dominate it.
+  if (ASCII.test(s)) {
+    const b = btoa(s)
+    return b.includes('+') || b.includes('/') ? b.replaceAll('+', '-').replaceAll('/', '_') : b
+  }
   if (s.length > SHORT) return toBase64Url(utf8(s))
   let n = 0
   for (let i = 0; i < s.length; i++) {
