@@ -110,7 +110,7 @@ export const PHASES: Phase[] = [
   // JSON.parse, a builtin whose time shows as the caller's) are this phase.
   { label: 'request body read + JSON.parse', names: /^validateJson\d*$/, self: true },
   // esbuild's __name(arrow, 'utf8Length') leaves the arrow anonymous for V8, so match its line.
-  { label: 'zod validation of the request', names: /^(parseWith|illFormedStrings|utf8Length)\d*$/, line: /\butf8Length\d* = .*__name\(/ },
+  { label: 'request validation (fast pass; zod for the rest)', names: /^(parseWith|illFormedStrings|utf8Length|fastBatchRequest|isOperations|isOperation|isDestination|isArgument|isObj|isBucket|isKey|isProviderId|isInt)\d*$/, line: /\butf8Length\d* = .*__name\(/ },
   { label: 'planBatch: account + per-op provider checks', names: /^(planBatch|checkQiniuOperation|checkRestOperation|checkPdsOperation|checkKeyDestination|resolveAccount|lookupAccount|accounts|hasDotSegment)\d*$/ },
   { label: 'signature (canonical request, HMAC)', names: /^(signV4|signingKey|canonicalRequest|canonicalHeaders|canonicalQuery|canonicalUriPath|uriEncode|signHmacSha1Header|headerStringToSign|canonicalPrefixedHeaders|canonicalSubresources|s3V2Resource|ossV1Resource|signQiniuV2|signQbox|qiniuSign|qiniuV2SigningString|qboxSigningString|hmac|hmacKey)\d*$/ },
   { label: 'Content-MD5 of the XML body', names: /^(md5Base64|md5)\d*$/ },

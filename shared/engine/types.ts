@@ -64,7 +64,7 @@ export interface ProviderAdapter {
   readonly provider: string
   supports(kind: OpKind): boolean
   /** Provider-specific argument checks; any issue rejects the whole request before execution. */
-  check(op: Operation): ValidationIssue[]
+  check(op: Operation): readonly ValidationIssue[]
   /** Group operations into as few calls as the provider's limits allow. */
   plan(ops: IndexedOperation[]): PlannedCall[]
   /** Whole-object reads and writes (batch jobs' manifests and reports); absent where not built yet. */

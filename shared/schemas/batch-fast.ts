@@ -23,12 +23,22 @@ const storageClasses: ReadonlySet<unknown> = new Set(STORAGE_CLASSES)
 const acls: ReadonlySet<unknown> = new Set(ACLS)
 const tiers: ReadonlySet<unknown> = new Set(RESTORE_TIERS)
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype
-const isBucket = (v: unknown) => typeof v === 'string' && v.length <= 255 && BUCKET_CHARS.test(v)
-const isKey = (v: unknown) =>
-  typeof v === 'string' && v.length > 0 && v.isWellFormed() && !v.includes('\u0000') && (v.length <= 341 || utf8Length(v) <= 1024)
-const isProviderId = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max && v.isWellFormed() && !CONTROL.test(v)
-const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+// Function declarations, not arrows: the bench's profile (scripts/bench/profile.ts) names phases by them.
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype
+}
+function isBucket(v: unknown): boolean {
+  return typeof v === 'string' && v.length <= 255 && BUCKET_CHARS.test(v)
+}
+function isKey(v: unknown): boolean {
+  return typeof v === 'string' && v.length > 0 && v.isWellFormed() && !v.includes('\u0000') && (v.length <= 341 || utf8Length(v) <= 1024)
+}
+function isProviderId(v: unknown, max: number): boolean {
+  return typeof v === 'string' && v.length > 0 && v.length <= max && v.isWellFormed() && !CONTROL.test(v)
+}
+function isInt(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+}
 
 function isDestination(d: unknown): boolean {
   if (!isObj(d)) return false

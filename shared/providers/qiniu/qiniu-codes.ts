@@ -15,9 +15,10 @@ const errorText = (data: unknown) =>
 
 /** One Qiniu answer code (HTTP or per-op) → the unified outcome of that operation. */
 export function qiniuOutcome(op: Operation, code: number, data: unknown, retryAfterMs?: number): Outcome {
+  // First, before the error's parts are built: success is the answer for nearly every operation.
+  if (code === 200) return success(op, data)
   const message = errorText(data)
   const provider = { code: String(code), ...(message !== undefined ? { message } : {}) }
-  if (code === 200) return success(op, data)
   if (code === 573 || code === 429) return { kind: 'retry', error: { code: 'Throttled', message: 'Qiniu is rate limiting this resource', provider }, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }
   if (isRetriableQiniuCode(code)) return { kind: 'retry', error: { code: 'ProviderError', message: message ?? `Qiniu answered ${code}`, provider }, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }
   switch (code) {

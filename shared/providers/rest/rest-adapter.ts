@@ -85,7 +85,12 @@ function runOne(dialect: RestDialect, deps: RestDeps, o: IndexedOperation, call:
 }
 
 /** What an S3-style store cannot take, refused before anything runs. */
-export function checkRestOperation(dialect: RestDialect, op: Operation): ValidationIssue[] {
+const NO_ISSUES: readonly ValidationIssue[] = Object.freeze([])
+
+export function checkRestOperation(dialect: RestDialect, op: Operation): readonly ValidationIssue[] {
+  // The everyday operation has nothing to say: answered without building anything (this runs for
+  // every operation of every batch).
+  if ((op.op === 'delete' || op.op === 'stat') && !hasDotSegment(op.key)) return NO_ISSUES
   const issues: ValidationIssue[] = checkKeyDestination(op)
   const dots = `${dialect.label} object URLs cannot carry "." or ".." path segments`
   if (hasDotSegment(op.key)) issues.push({ path: ['key'], message: dots })

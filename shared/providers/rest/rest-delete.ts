@@ -16,6 +16,8 @@ interface KeyError {
   Message?: string
 }
 
+const DELETED: Outcome = Object.freeze({ kind: 'done', status: 200 })
+
 const slot = (key: string, versionId: string | undefined) => `${versionId ?? ''}\u0000${key}`
 
 /**
@@ -61,8 +63,9 @@ export async function multiDelete(dialect: RestDialect, deps: RestDeps, bucket: 
       return ops.map(() => ({ kind: 'retry', error: { code: 'ProviderError', message: `${dialect.label} answered an unreadable delete result` } }))
     }
   }
-  // The common answer, no key failed: every key deleted, without a lookup per key.
-  if (errors.length === 0) return ops.map(() => ({ kind: 'done', status: 200 }))
+  // The common answer, no key failed: every key deleted, without a lookup per key (one shared,
+  // frozen outcome rather than a thousand equal objects).
+  if (errors.length === 0) return ops.map(() => DELETED)
   const failed = new Map<string, Outcome>()
   for (const e of errors) {
     const outcome = restErrorOutcome(dialect.label, 200, { code: e.Code ?? 'InternalError', ...(e.Message ? { message: e.Message } : {}) })
@@ -71,7 +74,7 @@ export async function multiDelete(dialect: RestDialect, deps: RestDeps, bucket: 
     if (e.VersionId) continue
     for (const o of ops) if (o.op.key === e.Key && o.op.versionId) failed.set(slot(o.op.key, o.op.versionId), outcome)
   }
-  return ops.map((o) => failed.get(slot(o.op.key, o.op.versionId)) ?? { kind: 'done', status: 200 })
+  return ops.map((o) => failed.get(slot(o.op.key, o.op.versionId)) ?? DELETED)
 }
 
 /** OSS `encoding-type=url` keys are form-encoded: '+' is a space (as Go's QueryUnescape reads them). */
