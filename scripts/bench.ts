@@ -292,13 +292,17 @@ if (sections.includes('jobs')) {
   const verdicts = printJobsReport({ out, result: jobs })
   const json = jobsResultJson(jobs, verdicts)
   results['jobs'] = json
-  for (const s of json.sizes as Array<{ keys: number; ratio: number; keysPerSecond: { job: number; direct: number } }>)
+  const sizes = json.sizes as Array<{ keys: number; ratio: number; keysPerSecond: { job: number; direct: number } }>
+  // The issue sets the goal on the 1,000,000-key job (the largest run); smaller jobs show how the
+  // fixed per-job cost (preparation, report, completion) weighs, and are not judged.
+  const largest = Math.max(...sizes.map((s) => s.keys))
+  for (const s of sizes)
     goals.push({
       section: 'jobs',
-      goal: 'delete job ≥ 80% of direct DeleteObjects keys/s',
+      goal: 'delete job ≥ 80% of direct DeleteObjects keys/s (judged on the largest job)',
       subject: `${s.keys.toLocaleString('en-US')} keys`,
       figure: `${s.keysPerSecond.job.toLocaleString('en-US')} vs ${s.keysPerSecond.direct.toLocaleString('en-US')} keys/s (${(s.ratio * 100).toFixed(0)}%)`,
-      met: s.ratio >= 0.8,
+      met: s.keys === largest ? s.ratio >= 0.8 : null,
     })
   out()
 }

@@ -6,7 +6,8 @@ export interface GoalLine {
   /** What the figure is about: a provider, a size. */
   subject: string
   figure: string
-  met: boolean
+  /** null: shown for its scaling, not judged (the issue sets the goal at another size). */
+  met: boolean | null
 }
 
 export function printGoals(out: (s?: string) => void, goals: readonly GoalLine[], o: { start: number[]; end: number[]; cores: number }): void {
@@ -19,9 +20,10 @@ export function printGoals(out: (s?: string) => void, goals: readonly GoalLine[]
   for (const g of goals) {
     if (g.goal !== last) out(`  ${g.section.padEnd(5)} ${g.goal}`)
     last = g.goal
-    out(`        ${g.subject.padEnd(sw)}${g.figure.padEnd(fw)}${g.met ? 'met' : 'MISSED'}`)
+    out(`        ${g.subject.padEnd(sw)}${g.figure.padEnd(fw)}${g.met === null ? 'not judged (scaling)' : g.met ? 'met' : 'MISSED'}`)
   }
-  const missed = goals.filter((g) => !g.met).length
-  out(`  ${goals.length - missed} of ${goals.length} met`)
+  const judged = goals.filter((g) => g.met !== null)
+  const missed = judged.filter((g) => !g.met).length
+  out(`  ${judged.length - missed} of ${judged.length} met`)
   out()
 }
