@@ -13,6 +13,7 @@
  * Miniflare's, read before and after each call only).
  */
 import { seedBucket } from '../../test/emulators/control.ts'
+import { runCpuProbe, type ProbeProvider, type ProbeResult } from './cpu-probe/cpu-probe.ts'
 import { checkGatewayDeletes, gatewayAccounts, makeRig, TARGET, type DeleteProvider } from './delete.ts'
 import type { EmulatorKind } from './emulators.ts'
 import { startGateway, type Gateway } from './gateway.ts'
@@ -43,6 +44,8 @@ export interface SyncCpuResult {
   calls: number
   /** Sampling interval of the profiler, µs. */
   intervalUs: number
+  /** The Worker's JS per batch by phase, timed inside workerd on canned provider answers (no HTTP). */
+  probe?: ProbeResult
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -94,6 +97,21 @@ export async function runSyncCpu(o: {
   warmup: number
   log: (s: string) => void
 }): Promise<SyncCpuResult> {
+  const probeProviders = o.providers.filter((p): p is ProbeProvider => p !== 'r2')
+  const probe = probeProviders.length
+    ? await runCpuProbe({
+        root: o.root,
+        providers: probeProviders,
+        sizes: o.sizes,
+        settings: {
+          ...(gatewayAccounts(o.urls) as Partial<Record<ProbeProvider, Record<string, unknown>>>),
+          qiniu: { provider: 'qiniu', accessKey: o.qiniuAccessKey, secretKey: o.qiniuSecretKey, endpoint: o.urls.qiniu ?? `http://${o.host}` },
+        },
+        minLoopMs: 150,
+        repeats: 5,
+        log: o.log,
+      })
+    : undefined
   const inspectorPort = await freePort()
   const intervalUs = 100
   let g: Gateway | undefined
@@ -203,7 +221,7 @@ export async function runSyncCpu(o: {
       const [thread] = await threadCpu(offPid, o.calls, [{ size, seed: rig.seed, call }])
       rateLimitOff = { label: 's3 (rate limiting off)', size, calls: o.calls, thread: thread! }
     }
-    return { cases, calls: o.calls, intervalUs, ...(rateLimitOff ? { rateLimitOff } : {}) }
+    return { cases, calls: o.calls, intervalUs, ...(rateLimitOff ? { rateLimitOff } : {}), ...(probe ? { probe } : {}) }
   } finally {
     await g?.close().catch(() => {})
   }
