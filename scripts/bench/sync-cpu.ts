@@ -107,7 +107,7 @@ export async function runSyncCpu(o: {
           ...(gatewayAccounts(o.urls) as Partial<Record<ProbeProvider, Record<string, unknown>>>),
           qiniu: { provider: 'qiniu', accessKey: o.qiniuAccessKey, secretKey: o.qiniuSecretKey, endpoint: o.urls.qiniu ?? `http://${o.host}` },
         },
-        minLoopMs: 150,
+        minLoopMs: 300,
         repeats: 5,
         log: o.log,
       })

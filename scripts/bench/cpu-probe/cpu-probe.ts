@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
 import { deleteKeys, TARGET, type DeleteProvider } from '../delete.ts'
-import { PHASES, type Phase, type ProbeAnswer, type ProbeRequest } from './probe-worker.ts'
+import { PHASES, type Phase, type ProbeAnswer, type ProbeRequest } from './probe-types.ts'
 
 export type ProbeProvider = ProbeRequest['provider']
 export const PROBE_PHASES = ['read', 'validate', 'check', 'run', 'answer'] as const
@@ -71,6 +71,8 @@ export async function runCpuProbe(o: {
       platform: 'browser',
       target: 'es2024',
       conditions: ['workerd', 'worker', 'browser'],
+      // The runtime's own modules, which workerd provides.
+      external: ['cloudflare:*'],
       outfile: out,
       logLevel: 'silent',
     })

@@ -9,30 +9,12 @@
  * workerd's clock moves only at I/O, so each figure is a loop of calls closed by a 1 ms timer: the
  * clock then stands at the loop's real end (the timer's 1 ms is taken off).
  */
-import { executeOperations, summarise } from '../../../shared/engine/engine.ts'
-import { createAdapter, engineOptionsFor, lookupAccount } from '../../../shared/providers/accounts.ts'
 import { BatchRequest } from '../../../shared/schemas/batch.ts'
 import { fastBatchRequest } from '../../../shared/schemas/batch-fast.ts'
 import { parseWith } from '../../../shared/schemas/issues.ts'
+import { planBatch, runBatch } from '../../../workers/runtime/batch.ts'
 
-export interface ProbeRequest {
-  provider: 'qiniu' | 's3' | 'ctyun' | 'oss' | 'pds'
-  settings: Record<string, unknown>
-  /** The POST /v1/batch body. */
-  body: string
-  phase: Phase
-  /** The phase's loop runs about this long. */
-  minLoopMs: number
-}
-
-export interface ProbeAnswer {
-  /** Milliseconds per batch of the phase. */
-  ms: number
-  calls: number
-}
-
-export const PHASES = ['read', 'validate', 'check', 'run', 'answer', 'total'] as const
-export type Phase = (typeof PHASES)[number]
+import { type Phase, type ProbeAnswer, type ProbeRequest } from './probe-types.ts'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 const tick = () => new Promise((r) => setTimeout(r, 1))
@@ -94,14 +76,15 @@ function cannedFetch(provider: ProbeRequest['provider'], total: number): typeof 
 }
 
 async function probe(p: ProbeRequest): Promise<ProbeAnswer> {
-  const looked = lookupAccount({ probe: p.settings }, 'probe')
-  if (!looked.ok) throw new Error(`probe account: ${JSON.stringify(looked)}`)
   const bytes = new TextEncoder().encode(p.body)
   const total = (JSON.parse(p.body) as { operations: unknown[] }).operations.length
-  const adapter = createAdapter(looked.settings, { fetch: cannedFetch(p.provider, total), r2Binding: () => undefined })
-  const engine = engineOptionsFor(looked.settings)
+  // The route's adapters call the global fetch (runtime/config.ts): here it answers from the can.
+  globalThis.fetch = cannedFetch(p.provider, total)
+  const env = { ACCOUNTS: JSON.stringify({ probe: p.settings }) } as unknown as Env
+  const principal = { tenant: 'probe', accounts: ['probe'] }
 
-  // The route's steps (routes/batch.ts, validate.ts, runtime/batch.ts), one function each.
+  // The route's steps: validate.ts (decode, parse, validate), then routes/batch.ts's planBatch
+  // (account, provider checks), runBatch (the engine) and the JSON answer.
   const read = () => JSON.parse(utf8.decode(bytes)) as unknown
   const validate = (body: unknown) => {
     const fast = fastBatchRequest(body)
@@ -111,28 +94,28 @@ async function probe(p: ProbeRequest): Promise<ProbeAnswer> {
     return parsed.data
   }
   const check = (req: BatchRequest) => {
-    let issues = 0
-    for (const op of req.operations) if (adapter.supports(op.op)) issues += adapter.check(op).length
-    if (issues > 0) throw new Error(`the probe batch has ${issues} provider issues`)
+    const plan = planBatch(env, principal, req.account, req.operations)
+    if (!plan.ok) throw new Error(`the probe batch was refused: ${JSON.stringify(plan)}`)
+    return plan
   }
-  const run = (req: BatchRequest) => executeOperations(adapter, req.operations, engine)
-  const answer = (results: Awaited<ReturnType<typeof run>>) => JSON.stringify({ results, summary: summarise(results), requestId: 'probe' })
+  const run = async (req: BatchRequest) => (await runBatch(check(req), 'probe')).body.results
 
   const body = read()
   const req = validate(body)
-  const results = await run(req)
+  const plan = check(req)
+  const answered = await runBatch(plan, 'probe')
+  const results = answered.body.results
   if (results.some((r) => r.status >= 300)) throw new Error(`probe results failed: ${JSON.stringify(results.find((r) => r.status >= 300))}`)
 
   const phases: Record<Phase, () => unknown> = {
     read,
     validate: () => validate(body),
     check: () => check(req),
-    run: () => run(req),
-    answer: () => answer(results),
+    run: async () => runBatch(plan, 'probe'),
+    answer: () => JSON.stringify(answered.body),
     total: async () => {
       const r = validate(read())
-      check(r)
-      return answer(await run(r))
+      return JSON.stringify((await runBatch(check(r), 'probe')).body)
     },
   }
   const providerCalls = p.phase === 'run' || p.phase === 'total' ? (p.provider === 'pds' ? Math.ceil(total / 100) : 1) : 0
