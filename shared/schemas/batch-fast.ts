@@ -4,7 +4,7 @@
  * Why: inside workerd zod runs without its JIT (Workers refuse `new Function`), and walking a
  * 1,000-operation body through the discriminated union cost ~1 ms of CPU (a quarter of the
  * Worker's JS per batch in `npm run bench`), plus the ill-formed-string walk of `parseWith`. This
- * checks the common shapes in one plain pass. It only ever says "certainly valid" or "don't know":
+ * checks the operations' shapes in one plain pass. It only ever says "certainly valid" or "don't know":
  * anything it does not recognise, and every invalid body, goes to zod, which alone words the
  * errors. So the contract's validation stays the schema's; `test/shared/schemas/batch-fast.test.ts`
  * holds the two to agreement (whatever this accepts, zod accepts with the same value).
@@ -59,9 +59,33 @@ function isDestination(d: unknown): boolean {
   return bucket && target
 }
 
+const METADATA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
+const LIFECYCLE: ReadonlySet<string> = new Set(['toIAAfterDays', 'toArchiveIRAfterDays', 'toArchiveAfterDays', 'toDeepArchiveAfterDays', 'deleteAfterDays'])
+
+/** fields.ts HeaderValue(max): printable, bounded. */
+function isHeaderValue(v: unknown, max: number): boolean {
+  return typeof v === 'string' && v.length <= max && v.isWellFormed() && !CONTROL.test(v)
+}
+
+/** A plain object of at most `most` entries whose names and values pass the checks. */
+function isRecordOf(v: unknown, name: (k: string) => boolean, value: (x: unknown) => boolean, most = Infinity): boolean {
+  if (!isObj(v)) return false
+  let n = 0
+  // "__proto__" (an own field after JSON.parse) is left to zod, whose output object cannot hold it.
+  for (const k in v) if (++n > most || k === '__proto__' || !name(k) || !value(v[k])) return false
+  return true
+}
+
 /** One argument of a recognised kind: true when valid, false when unknown or invalid. */
 function isArgument(kind: string, k: string, v: unknown): boolean {
   switch (kind) {
+    case 'setMetadata':
+      if (k === 'contentType') return typeof v === 'string' && v.length > 0 && isHeaderValue(v, 256)
+      return k === 'metadata' && isRecordOf(v, (n) => METADATA_NAME.test(n), (x) => isHeaderValue(x, 2048))
+    case 'setLifecycle':
+      return LIFECYCLE.has(k) && isInt(v, -1, 36500)
+    case 'putTagging':
+      return k === 'tags' && isRecordOf(v, (n) => n.length > 0 && isHeaderValue(n, 128), (x) => isHeaderValue(x, 256), 10)
     case 'copy':
     case 'move':
       return k === 'destination' ? isDestination(v) : k === 'overwrite' && typeof v === 'boolean'
@@ -92,6 +116,16 @@ const REQUIRED: Record<string, readonly string[]> = {
   setStatus: ['enabled'],
   setExpiry: ['days'],
   putAcl: ['acl'],
+  putTagging: ['tags'],
+  // setMetadata and setLifecycle need at least one of their fields (ONE_OF below).
+  setMetadata: [],
+  setLifecycle: [],
+}
+
+/** Kinds that need at least one of these fields (operation.ts refines them so). */
+const ONE_OF: Record<string, readonly string[]> = {
+  setMetadata: ['contentType', 'metadata'],
+  setLifecycle: [...LIFECYCLE],
 }
 
 function isOperation(o: unknown): boolean {
@@ -115,7 +149,8 @@ function isOperation(o: unknown): boolean {
   }
   if (!bucket || !key) return false
   for (const r of REQUIRED[kind]!) if (!Object.hasOwn(o, r)) return false
-  return true
+  const anyOf = ONE_OF[kind]
+  return anyOf === undefined || anyOf.some((f) => Object.hasOwn(o, f))
 }
 
 function isOperations(v: unknown): boolean {

@@ -5,7 +5,7 @@ import { fastBatchRequest } from '../../../shared/schemas/batch-fast.ts'
 import { parseWith } from '../../../shared/schemas/issues.ts'
 import { OP_KINDS } from '../../../shared/schemas/operation.ts'
 
-const FAST_KINDS = ['stat', 'delete', 'deleteTagging', 'copy', 'move', 'restore', 'setStorageClass', 'setStatus', 'setExpiry', 'putAcl']
+const FAST_KINDS = ['stat', 'delete', 'deleteTagging', 'copy', 'move', 'restore', 'setStorageClass', 'setStatus', 'setExpiry', 'putAcl', 'setMetadata', 'setLifecycle', 'putTagging']
 
 // Strings at and across every bound and rule the schema has: lengths 255/256 (bucket, id), 341/342
 // and 1,024 UTF-8 bytes (key), control characters, NUL, unpaired surrogates, bucket punctuation.
@@ -24,9 +24,16 @@ const anyValue = fc.oneof(scalar, fc.array(scalar, { maxLength: 2 }), fc.diction
 const rarely = <T>(a: fc.Arbitrary<T>) => fc.oneof({ weight: 19, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: a })
 /** Mostly valid; else a value at some bound or rule, or anything at all. */
 const pick = <T>(valid: fc.Arbitrary<T>) =>
-  fc.oneof({ weight: 40, arbitrary: valid }, { weight: 3, arbitrary: fc.constantFrom<unknown>(...edgeStrings, -1, 0, 1, 1.5, 365, 366, 36500, 36501, true, false, null) }, { weight: 1, arbitrary: anyValue })
+  fc.oneof({ weight: 40, arbitrary: valid }, { weight: 3, arbitrary: fc.constantFrom<unknown>(...edgeStrings, -2, -1, 0, 1, 1.5, 365, 366, 36500, 36501, true, false, null) }, { weight: 1, arbitrary: anyValue })
 const bucket = pick(fc.constantFrom('bench-bucket', 'b.1', 'B_2-x', 'k'.repeat(255)))
 const key = pick(fc.constantFrom('obj/1.bin', 'é/😀', 'k'.repeat(1024), 'é'.repeat(512), 'a'))
+
+// Names and values of metadata and tags at and across their rules (fields.ts MetadataName, HeaderValue).
+const metadataName = fc.constantFrom('a', 'Author', 'x-1.y_z', 'a'.repeat(128), 'a'.repeat(129), '_bad', '-bad', '', 'é', 'a b', '__proto__')
+const tagName = fc.constantFrom('k', 'Team', 'k'.repeat(128), 'k'.repeat(129), '', 'é😀', 'a\nb', 'x\ud800', '__proto__')
+const headerValue = (max: number) =>
+  fc.oneof(fc.constantFrom('v', '', 'é😀', 'tab\tok', 'v'.repeat(max), 'v'.repeat(max + 1), 'a\nb', 'del\u007f', 'x\ud800'), fc.string({ maxLength: 6 }))
+const LIFECYCLE = ['toIAAfterDays', 'toArchiveIRAfterDays', 'toArchiveAfterDays', 'toDeepArchiveAfterDays', 'deleteAfterDays']
 
 /** Fields of every kind, mostly valid, now and then anything at all; each present or not. */
 const fields: Record<string, fc.Arbitrary<unknown>> = {
@@ -46,10 +53,10 @@ const fields: Record<string, fc.Arbitrary<unknown>> = {
   storageClass: pick(fc.constantFrom('STANDARD', 'IA', 'ARCHIVE_IR', 'ARCHIVE', 'DEEP_ARCHIVE')),
   enabled: pick(fc.boolean()),
   acl: pick(fc.constantFrom('private', 'public-read', 'public-read-write', 'default')),
-  contentType: pick(fc.constantFrom('text/plain')),
-  metadata: pick(fc.constant({ a: 'b' })),
-  tags: pick(fc.constant({ k: 'v' })),
-  toIAAfterDays: pick(fc.constant(30)),
+  contentType: pick(fc.constantFrom('text/plain', 'application/json; charset=utf-8', 'x'.repeat(256))),
+  metadata: pick(fc.dictionary(metadataName, headerValue(2048), { maxKeys: 3 })),
+  tags: pick(fc.dictionary(fc.oneof(tagName, fc.string({ minLength: 1, maxLength: 4 })), headerValue(256), { maxKeys: 12 })),
+  ...Object.fromEntries(LIFECYCLE.map((f) => [f, pick(fc.constantFrom(-1, 0, 30, 36500))])),
   extra: anyValue,
   // A computed name: a literal `__proto__:` would set the prototype, not a field.
   ['__proto__']: anyValue,
@@ -64,7 +71,7 @@ const ARGUMENTS: Record<string, string[]> = {
   setStorageClass: ['storageClass'],
   setStatus: ['enabled'],
   setExpiry: ['days'],
-  setLifecycle: ['toIAAfterDays'],
+  setLifecycle: LIFECYCLE,
   putTagging: ['tags'],
   putAcl: ['acl'],
 }
@@ -132,6 +139,10 @@ describe('fastBatchRequest', () => {
       { op: 'setStatus', bucket: 'b', key: 'k', enabled: false },
       { op: 'setExpiry', bucket: 'b', key: 'k', days: 0 },
       { op: 'putAcl', bucket: 'b', key: 'k', acl: 'default' },
+      { op: 'setMetadata', bucket: 'b', key: 'k', contentType: 'x'.repeat(256), metadata: { ['a'.repeat(128)]: 'v'.repeat(2048), 'x-1.y_z': '' } },
+      { op: 'setMetadata', bucket: 'b', key: 'k', metadata: {} },
+      { op: 'setLifecycle', bucket: 'b', key: 'k', toIAAfterDays: -1, deleteAfterDays: 36500 },
+      { op: 'putTagging', bucket: 'b', key: 'k', tags: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`t${i}`.padEnd(128, 'x'), 'v'.repeat(256)])) },
     ]
     expect(new Set(ops.map((o) => o.op))).toEqual(new Set(FAST_KINDS))
     const input = { account: 'a'.repeat(128), operations: ops }
@@ -139,11 +150,18 @@ describe('fastBatchRequest', () => {
     expect(parseWith(BatchRequest, input).success).toBe(true)
   })
 
-  it('leaves to zod the kinds it does not know and every value across a bound', () => {
+  it('leaves to zod every value across a bound', () => {
     const valid = { op: 'delete', bucket: 'b', key: 'k' }
     const cases: unknown[] = [
-      { op: 'setMetadata', bucket: 'b', key: 'k', contentType: 'text/plain' },
-      { op: 'putTagging', bucket: 'b', key: 'k', tags: {} },
+      { op: 'setMetadata', bucket: 'b', key: 'k' },
+      { op: 'setMetadata', bucket: 'b', key: 'k', contentType: '' },
+      { op: 'setMetadata', bucket: 'b', key: 'k', metadata: { _bad: 'v' } },
+      { op: 'setMetadata', bucket: 'b', key: 'k', metadata: { a: 'v'.repeat(2049) } },
+      { op: 'setLifecycle', bucket: 'b', key: 'k' },
+      { op: 'setLifecycle', bucket: 'b', key: 'k', toIAAfterDays: -2 },
+      { op: 'putTagging', bucket: 'b', key: 'k', tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, 'v'])) },
+      { op: 'putTagging', bucket: 'b', key: 'k', tags: { '': 'v' } },
+      { op: 'putTagging', bucket: 'b', key: 'k' },
       { ...valid, key: 'é'.repeat(513) },
       { ...valid, key: '中'.repeat(342) },
       { ...valid, key: 'x\ud800' },
