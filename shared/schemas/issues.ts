@@ -73,13 +73,15 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
 }
 
 const ILL_FORMED = 'must be valid UTF-8 (no unpaired surrogates)'
+const PROTO = 'must not be named "__proto__"'
 /** Enough to name every field of a 1,000-operation batch; a body of a million bad strings gets the first ones. */
 const MAX_ILL_FORMED = 1000
 
 /**
- * Every string and object key of a JSON value that is not well-formed Unicode. JSON can spell an
- * unpaired surrogate (`"\ud800"`), which no UTF-8 encoding holds: stored, signed or compared, it
- * would silently become U+FFFD and name something the caller never wrote. The walk is iterative,
+ * Every string and object key of a JSON value that is not well-formed Unicode, and every field
+ * named "__proto__". JSON can spell an unpaired surrogate (`"\ud800"`), which no UTF-8 encoding
+ * holds: stored, signed or compared, it would silently become U+FFFD and name something the caller
+ * never wrote. The walk is iterative,
  * so a body nested a hundred thousand levels deep costs no stack.
  */
 export function illFormedStrings(input: unknown): FieldError[] {
@@ -106,6 +108,9 @@ export function illFormedStrings(input: unknown): FieldError[] {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [k, v] = entries[i] as [string, unknown]
         if (!k.isWellFormed()) out.push({ path: pathOf({ value: v, key: k, parent: node }), message: `key ${ILL_FORMED}` })
+        // zod's records skip such a field without a word (it would replace the parsed object's
+        // prototype), so a tag or metadata entry of that name would vanish: it is refused instead.
+        else if (k === '__proto__') out.push({ path: pathOf({ value: v, key: k, parent: node }), message: PROTO })
         else visit(v, k, node)
       }
     }

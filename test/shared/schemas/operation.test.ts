@@ -60,6 +60,17 @@ describe('BatchRequest', () => {
     ])
   })
 
+  it('refuses a tag or metadata name __proto__ instead of silently dropping it', () => {
+    const body = JSON.parse('{"account":"a","operations":[{"op":"putTagging","bucket":"b","key":"k","tags":{"env":"prod","__proto__":"x"}}]}')
+    expect(errorsOf(body)).toEqual([{ path: 'operations[0].tags.__proto__', message: 'must not be named "__proto__"' }])
+    const meta = JSON.parse('{"account":"a","operations":[{"op":"setMetadata","bucket":"b","key":"k","metadata":{"__proto__":"x"}}]}')
+    expect(errorsOf(meta)).toEqual([{ path: 'operations[0].metadata.__proto__', message: 'must not be named "__proto__"' }])
+    // Where zod names it already (a strict object's unknown field), it is named once.
+    expect(errorsOf(JSON.parse('{"account":"a","operations":[{"op":"stat","bucket":"b","key":"k","__proto__":1}]}'))).toEqual([
+      { path: 'operations[0].__proto__', message: 'unknown field' },
+    ])
+  })
+
   it('counts key length in UTF-8 bytes, not characters', () => {
     expect(errorsOf({ account: 'a', operations: [{ op: 'stat', bucket: 'b', key: 'é'.repeat(512) }] })).toEqual([])
     expect(errorsOf({ account: 'a', operations: [{ op: 'stat', bucket: 'b', key: 'é'.repeat(513) }] })).toHaveLength(1)
