@@ -81,8 +81,8 @@ const MAX_ILL_FORMED = 1000
  * Every string and object key of a JSON value that is not well-formed Unicode, and every field
  * named "__proto__". JSON can spell an unpaired surrogate (`"\ud800"`), which no UTF-8 encoding
  * holds: stored, signed or compared, it would silently become U+FFFD and name something the caller
- * never wrote. The walk is iterative,
- * so a body nested a hundred thousand levels deep costs no stack.
+ * never wrote. The walk is iterative, so a body nested a hundred thousand levels deep costs no
+ * stack.
  */
 export function illFormedStrings(input: unknown): FieldError[] {
   type Node = { value: unknown; key: PropertyKey | null; parent: Node | null }
