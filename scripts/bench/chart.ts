@@ -135,3 +135,13 @@ export function pairedBars(
   }
   return lines.join('\n')
 }
+
+/** Keeps at most `max` evenly spaced items (and the last). */
+export function thin<T>(xs: readonly T[], max: number): T[] {
+  if (xs.length <= max) return [...xs]
+  const step = xs.length / max
+  const out: T[] = []
+  for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * step)]!)
+  out.push(xs[xs.length - 1]!)
+  return out
+}

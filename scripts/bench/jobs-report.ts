@@ -4,7 +4,7 @@
  * section's JSON document.
  */
 import os from 'node:os'
-import { bars, pairedBars } from './chart.ts'
+import { bars, pairedBars, thin } from './chart.ts'
 import { CHUNK_KEYS, JOB_ACCOUNT, JOB_CHUNKS_IN_FLIGHT } from './jobs-api.ts'
 import type { DeleteJobResult, DirectResult, JobSizeResult, JobsSectionResult } from './jobs.ts'
 import { scalingJson, scalingTable, sizeLabel } from './scaling.ts'
@@ -195,16 +195,6 @@ export function printJobsReport(o: { out: (s?: string) => void; result: JobsSect
         `workerd's busiest thread spent ${a.workerdPerChunkMs.toFixed(1)} ms of CPU per chunk, which alone caps a job near ${n0(cpuCapKps)} keys/s here.`)
   out(`verdict  ${sentence}`)
   return [{ goal: `delete job keys/s ≥ ${GOAL_THROUGHPUT * 100}% of direct DeleteObjects at ${JOB_CHUNKS_IN_FLIGHT} in flight (largest job)`, met, sentence }]
-}
-
-/** Keeps at most `max` evenly spaced items (and the last). */
-function thin<T>(xs: readonly T[], max: number): T[] {
-  if (xs.length <= max) return [...xs]
-  const step = xs.length / max
-  const out: T[] = []
-  for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * step)]!)
-  out.push(xs[xs.length - 1]!)
-  return out
 }
 
 export function jobsResultJson(result: JobsSectionResult, verdicts: Verdict[]): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /** The preparation section's report: table, scaling, charts, verdicts and its JSON document. */
 import os from 'node:os'
-import { bars } from './chart.ts'
+import { bars, thin } from './chart.ts'
 import { CHUNK_KEYS } from './jobs-api.ts'
 import type { PrepResult, PrepSectionResult } from './prep.ts'
 import { MiB, type RssSample } from './rss.ts'
@@ -55,16 +55,6 @@ function sparkline(samples: readonly RssSample[], lo: number, hi: number, width 
       return blocks[Math.max(0, Math.min(blocks.length - 1, k))]
     })
     .join('')
-}
-
-/** Keeps at most `max` evenly spaced items (and the last). */
-function thin<T>(xs: readonly T[], max: number): T[] {
-  if (xs.length <= max) return [...xs]
-  const step = xs.length / max
-  const out: T[] = []
-  for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * step)]!)
-  out.push(xs[xs.length - 1]!)
-  return out
 }
 
 export function printPrepReport(out: (s?: string) => void, result: PrepSectionResult): Verdict[] {

@@ -4,7 +4,8 @@
  * must be exactly the keys of the failed rows (but see "failed rows' keys still there").
  */
 import { createHash } from 'node:crypto'
-import { parseReportCsv, type MixProvider } from '../../test/api/jobs-faults-mix.ts'
+import type { MixProvider } from '../../test/api/jobs-faults-mix.ts'
+import { parseReportCsv } from '../../test/api/report-csv.ts'
 import { indexOf } from './fixture.ts'
 
 export interface Check {

@@ -22,6 +22,23 @@ export type ChunkRow = { id: number; state: string; lease_id: string | null; lea
  * for reports) created with confirmation required, its chunk messages recorded in `sent` from the
  * confirmation on. `destination` is where a copy or move puts its objects (another bucket).
  */
+/**
+ * Points the job object's chunk queue at a recorder: the messages it sends are kept (in the
+ * returned array), not delivered, so a test can hand them to the consumer as it pleases.
+ */
+export async function recordChunkQueue(jobId: string): Promise<ChunkMessage[]> {
+  const sent: ChunkMessage[] = []
+  const recorder = {
+    send: async (body: ChunkMessage) => void sent.push(body),
+    sendBatch: async (messages: Iterable<{ body: ChunkMessage }>) => void sent.push(...[...messages].map((m) => m.body)),
+  }
+  await runInDurableObject(env.JOBS.getByName(jobId), (instance: BatchJob) => {
+    const real = (instance as unknown as { env: Env }).env
+    ;(instance as unknown as { env: Env }).env = new Proxy(real, { get: (target, p) => (p === 'CHUNKS_QUEUE' ? recorder : Reflect.get(target, p)) })
+  })
+  return sent
+}
+
 export async function heldJob(name: string, operation: { op: 'delete' | 'move' | 'copy' }, n: number) {
   const keys = Array.from({ length: n }, (_, i) => (i % 250 === 3 ? `${name}/k ${i}+é,"q"` : `${name}/k${i}`))
   const [bucket, destination, manifests, reports] = [unique(name), unique(`${name}-to`), unique(`${name}-m`), unique(`${name}-r`)]
@@ -36,16 +53,8 @@ export async function heldJob(name: string, operation: { op: 'delete' | 'move' |
     report: { enabled: true, bucket: reports, prefix: '', scope: 'AllTasks' },
   })
   await until(jobId, ['Suspended'])
+  const sent = await recordChunkQueue(jobId)
   const stub = env.JOBS.getByName(jobId)
-  const sent: ChunkMessage[] = []
-  const recorder = {
-    send: async (body: ChunkMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<{ body: ChunkMessage }>) => void sent.push(...[...messages].map((m) => m.body)),
-  }
-  await runInDurableObject(stub, (instance: BatchJob) => {
-    const real = (instance as unknown as { env: Env }).env
-    ;(instance as unknown as { env: Env }).env = new Proxy(real, { get: (target, p) => (p === 'CHUNKS_QUEUE' ? recorder : Reflect.get(target, p)) })
-  })
   expect((await call(`/v1/jobs/${jobId}/status`, { body: { requestedStatus: 'Ready' } })).status).toBe(200)
   expect(sent.length).toBeGreaterThan(0)
 

@@ -21,7 +21,8 @@ import { PDS_EMULATOR_URL } from '../fixtures/pds.ts'
 import { QINIU_EMULATOR_URL } from '../fixtures/qiniu-credentials.ts'
 import { call, unique } from '../helpers.ts'
 import { createJob, expectEachKeyOnce, until, type ReportRow } from './job-helpers.ts'
-import { expectedFailedRows, mixRules, OPS_PER_CALL, parseReportCsv, poissonBound, type MixProvider } from './jobs-faults-mix.ts'
+import { expectedFailedRows, mixRules, OPS_PER_CALL, poissonBound, type MixProvider } from './jobs-faults-mix.ts'
+import { parseReportCsv } from './report-csv.ts'
 
 // Delete jobs of 100,000 keys on each provider emulator while it injects every kind of fault at
 // random (jobs-faults-mix.ts): 5% of requests meet a request-level fault (throttling with

@@ -7,6 +7,7 @@ import { retryDelaySeconds } from '../../workers/queue/chunk-consumer.ts'
 import { addFault, clearFaults, listObjectStoreObjects, objectStoreRequestLog, patchObjectStoreBucket, seedObjectStoreBucket } from '../emulators/control.ts'
 import { S3_EMULATOR_URL } from '../fixtures/emulator-ports.ts'
 import { call, unique } from '../helpers.ts'
+import { recordChunkQueue } from '../api/jobs-chaos-helpers.ts'
 
 // The chunk queue's consumer, driven message by message: the job object's CHUNKS_QUEUE is replaced
 // by a recorder, so that no chunk reaches the real queue and each test delivers the job's own
@@ -60,16 +61,8 @@ async function heldJob(name: string, n = 2500) {
   const jobId: string = res.json.jobId
   created.push(jobId)
   await until(jobId, ['Suspended'])
+  const sent = await recordChunkQueue(jobId)
   const stub = env.JOBS.getByName(jobId)
-  const sent: ChunkMessage[] = []
-  const recorder = {
-    send: async (body: ChunkMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<{ body: ChunkMessage }>) => void sent.push(...[...messages].map((m) => m.body)),
-  }
-  await runInDurableObject(stub, (instance: BatchJob) => {
-    const real = (instance as unknown as { env: Env }).env
-    ;(instance as unknown as { env: Env }).env = new Proxy(real, { get: (target, p) => (p === 'CHUNKS_QUEUE' ? recorder : Reflect.get(target, p)) })
-  })
   const confirmed = await call(`/v1/jobs/${jobId}/status`, { body: { requestedStatus: 'Ready' } })
   expect(confirmed.status).toBe(200)
   expect(sent.length).toBeGreaterThan(0)
